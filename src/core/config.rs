@@ -1,0 +1,106 @@
+//! The worker's settings, parsed once: `ROOT_API_KEY` and `SIGNING_KEYS`.
+
+use sha2::{Digest, Sha256};
+
+use crate::core::ct;
+use crate::core::refusal::Refusal;
+use crate::core::signing::Keyring;
+
+/// Shortest root key accepted.
+pub const MIN_ROOT_KEY_LEN: usize = 32;
+
+/// The bootstrap API secret key: every permission on every project. Only its
+/// hash is kept.
+#[derive(Clone, Debug)]
+pub struct RootKey {
+    hash: [u8; 32],
+}
+
+impl RootKey {
+    pub fn parse(raw: &str) -> Result<RootKey, String> {
+        if raw.len() < MIN_ROOT_KEY_LEN {
+            return Err(format!("shorter than {MIN_ROOT_KEY_LEN} characters"));
+        }
+        if !raw.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("made of characters other than printable ASCII".into());
+        }
+        Ok(RootKey {
+            hash: Sha256::digest(raw.as_bytes()).into(),
+        })
+    }
+
+    /// Whether `presented` is this key, compared in constant time.
+    pub fn matches(&self, presented: &str) -> bool {
+        let hash: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        ct::eq(&hash, &self.hash)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub root_key: RootKey,
+    pub keyring: Keyring,
+}
+
+fn setting<'a>(name: &'static str, raw: Option<&'a str>) -> Result<&'a str, Refusal> {
+    match raw.map(str::trim) {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => Err(Refusal::MisconfiguredSetting {
+            setting: name,
+            reason: "missing".into(),
+        }),
+    }
+}
+
+impl Config {
+    /// Parses the raw settings; a refusal names the setting that is wrong.
+    pub fn parse(root_api_key: Option<&str>, signing_keys: Option<&str>) -> Result<Config, Refusal> {
+        let keyring = Keyring::parse(setting("SIGNING_KEYS", signing_keys)?).map_err(|why| {
+            Refusal::MisconfiguredSetting {
+                setting: "SIGNING_KEYS",
+                reason: format!("malformed: {why}"),
+            }
+        })?;
+        let root_key = RootKey::parse(setting("ROOT_API_KEY", root_api_key)?).map_err(|why| {
+            Refusal::MisconfiguredSetting {
+                setting: "ROOT_API_KEY",
+                reason: format!("malformed: {why}"),
+            }
+        })?;
+        Ok(Config { root_key, keyring })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROOT: &str = "local-root-key-0123456789abcdefghijkl";
+    const SIGNING: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+
+    #[test]
+    fn parses() {
+        let c = Config::parse(Some(ROOT), Some(SIGNING)).unwrap();
+        assert!(c.root_key.matches(ROOT));
+        assert!(!c.root_key.matches("local-root-key-0123456789abcdefghijkm"));
+        assert!(!c.root_key.matches(""));
+    }
+
+    #[test]
+    fn names_the_setting() {
+        let cases = [
+            (None, Some(SIGNING), "ROOT_API_KEY", "missing"),
+            (Some(" "), Some(SIGNING), "ROOT_API_KEY", "missing"),
+            (Some("short"), Some(SIGNING), "ROOT_API_KEY", "malformed"),
+            (Some(ROOT), None, "SIGNING_KEYS", "missing"),
+            (Some(ROOT), Some("k1:abc"), "SIGNING_KEYS", "malformed"),
+        ];
+        for (root, signing, name, why) in cases {
+            let e = Config::parse(root, signing).unwrap_err();
+            assert_eq!(e.status(), 500);
+            assert_eq!(e.code(), "CONFIG_INVALID");
+            let msg = e.message();
+            assert!(msg.contains(name) && msg.contains(why), "{msg}");
+        }
+    }
+}

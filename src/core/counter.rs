@@ -1,0 +1,224 @@
+//! Exact counters: the math, as pure functions from old state to decision and
+//! new state, with `now` handed in. The Durable Object shell loads the state,
+//! calls `take_all`, and stores what comes back.
+//!
+//! - A window limit admits at most `limit` hits in any `window_ms` span. It
+//!   keeps the time of each admitted hit still inside the window (a sliding
+//!   log), which is exact; that is why per-minute limits are capped.
+//! - A total limit admits at most `limit` hits over the counter's life.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Limit {
+    Window { limit: u32, window_ms: u64 },
+    Total { limit: u64 },
+}
+
+/// One counter's state. `hits` is used by window limits, `total` by totals.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounterState {
+    #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
+    pub hits: VecDeque<u64>,
+    #[serde(default)]
+    pub total: u64,
+}
+
+/// Why a hit was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exceeded {
+    /// The window is full; it frees up in `retry_after` seconds.
+    Rate { retry_after: u64 },
+    /// The total is used up for good.
+    Quota,
+}
+
+impl Limit {
+    /// Admits or refuses one hit at `now_ms`. On admission, returns the new state.
+    pub fn take(&self, state: &CounterState, now_ms: u64) -> Result<CounterState, Exceeded> {
+        match *self {
+            Limit::Window { limit, window_ms } => {
+                let mut hits = state.hits.clone();
+                while hits.front().is_some_and(|&t| t.saturating_add(window_ms) <= now_ms) {
+                    hits.pop_front();
+                }
+                if hits.len() >= limit as usize {
+                    // The hit that must leave the window for one more to fit.
+                    let blocking = hits[hits.len() - limit as usize];
+                    let wait_ms = (blocking + window_ms).saturating_sub(now_ms);
+                    return Err(Exceeded::Rate {
+                        retry_after: wait_ms.div_ceil(1000).max(1),
+                    });
+                }
+                // Keep the log sorted even if a clock steps back.
+                let at = hits.back().map_or(now_ms, |&last| last.max(now_ms));
+                hits.push_back(at);
+                Ok(CounterState {
+                    hits,
+                    total: state.total + 1,
+                })
+            }
+            Limit::Total { limit } => {
+                if state.total >= limit {
+                    return Err(Exceeded::Quota);
+                }
+                Ok(CounterState {
+                    hits: VecDeque::new(),
+                    total: state.total + 1,
+                })
+            }
+        }
+    }
+
+    /// Gives back a hit admitted at `hit_ms` that did not happen after all
+    /// (the store failed).
+    pub fn give_back(&self, state: &CounterState, hit_ms: u64) -> CounterState {
+        let mut next = state.clone();
+        next.total = next.total.saturating_sub(1);
+        if let Limit::Window { .. } = self {
+            if let Some(i) = next.hits.iter().rposition(|&t| t == hit_ms) {
+                next.hits.remove(i);
+            }
+        }
+        next
+    }
+
+    /// When this state stops mattering to the limit, if it ever does: a
+    /// window's log once its last hit has left the window.
+    pub fn forgettable_at(&self, state: &CounterState) -> Option<u64> {
+        match *self {
+            Limit::Window { window_ms, .. } => Some(state.hits.back().map_or(0, |&t| t + window_ms)),
+            Limit::Total { .. } => None,
+        }
+    }
+}
+
+/// Takes one hit from every counter, or from none: if any refuses, returns
+/// its index and reason and nothing changes.
+pub fn take_all(
+    counters: &[(Limit, CounterState)],
+    now_ms: u64,
+) -> Result<Vec<CounterState>, (usize, Exceeded)> {
+    counters
+        .iter()
+        .enumerate()
+        .map(|(i, (limit, state))| limit.take(state, now_ms).map_err(|e| (i, e)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const MIN: u64 = 60_000;
+
+    fn window(limit: u32) -> Limit {
+        Limit::Window {
+            limit,
+            window_ms: MIN,
+        }
+    }
+
+    #[test]
+    fn window_admits_then_refuses_then_frees() {
+        let l = window(2);
+        let s = CounterState::default();
+        let s = l.take(&s, 1_000).unwrap();
+        let s = l.take(&s, 2_000).unwrap();
+        assert_eq!(l.take(&s, 30_000), Err(Exceeded::Rate { retry_after: 31 }));
+        assert_eq!(l.take(&s, 60_999), Err(Exceeded::Rate { retry_after: 1 }));
+        let s = l.take(&s, 61_000).unwrap();
+        assert_eq!(s.hits, [2_000, 61_000]);
+        assert_eq!(l.forgettable_at(&s), Some(121_000));
+    }
+
+    #[test]
+    fn totals() {
+        let l = Limit::Total { limit: 1 };
+        let s = l.take(&CounterState::default(), 5).unwrap();
+        assert_eq!(l.take(&s, 6), Err(Exceeded::Quota));
+        let s = l.give_back(&s, 5);
+        assert!(l.take(&s, 7).is_ok());
+        assert_eq!(l.forgettable_at(&s), None);
+    }
+
+    #[test]
+    fn give_back_frees_the_window() {
+        let l = window(1);
+        let s = l.take(&CounterState::default(), 10).unwrap();
+        assert!(l.take(&s, 20).is_err());
+        let s = l.give_back(&s, 10);
+        assert!(l.take(&s, 20).is_ok());
+    }
+
+    #[test]
+    fn take_all_is_all_or_nothing() {
+        let counters = vec![
+            (window(5), CounterState::default()),
+            (Limit::Total { limit: 1 }, CounterState { hits: VecDeque::new(), total: 1 }),
+        ];
+        assert_eq!(take_all(&counters, 0), Err((1, Exceeded::Quota)));
+        let ok = take_all(&counters[..1], 0).unwrap();
+        assert_eq!(ok[0].total, 1);
+    }
+
+    #[test]
+    fn state_serialises_compactly() {
+        let s = Limit::Total { limit: 3 }.take(&CounterState::default(), 0).unwrap();
+        assert_eq!(serde_json::to_string(&s).unwrap(), r#"{"total":1}"#);
+    }
+
+    proptest! {
+        /// Whatever the arrival times, no 60-second span holds more than
+        /// `limit` admitted hits, and every refusal happened when the window
+        /// really held `limit` hits.
+        #[test]
+        fn window_is_exact(limit in 1u32..6, gaps in proptest::collection::vec(0u64..30_000, 1..80)) {
+            let l = window(limit);
+            let mut s = CounterState::default();
+            let mut now = 0;
+            let mut admitted: Vec<u64> = Vec::new();
+            for gap in gaps {
+                now += gap;
+                let in_window = admitted.iter().filter(|&&t| t + MIN > now).count();
+                match l.take(&s, now) {
+                    Ok(next) => {
+                        prop_assert!(in_window < limit as usize);
+                        s = next;
+                        admitted.push(now);
+                    }
+                    Err(Exceeded::Rate { retry_after }) => {
+                        prop_assert_eq!(in_window, limit as usize);
+                        // Retrying after the advice succeeds.
+                        prop_assert!(l.take(&s, now + retry_after * 1000).is_ok());
+                    }
+                    Err(Exceeded::Quota) => prop_assert!(false, "a window never says quota"),
+                }
+            }
+            for (i, &t) in admitted.iter().enumerate() {
+                let span = admitted[i..].iter().take_while(|&&u| u < t + MIN).count();
+                prop_assert!(span <= limit as usize);
+            }
+        }
+
+        /// A total admits exactly `limit` hits, however many are tried.
+        #[test]
+        fn total_is_exact(limit in 1u64..50, tries in 0usize..120) {
+            let l = Limit::Total { limit };
+            let mut s = CounterState::default();
+            let mut admitted = 0;
+            for i in 0..tries {
+                if let Ok(next) = l.take(&s, i as u64) {
+                    s = next;
+                    admitted += 1;
+                }
+            }
+            prop_assert_eq!(admitted as u64, (tries as u64).min(limit));
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! Every reason sass-edge refuses a request: one enum, each variant with its
+//! HTTP status, its stable `UPPER_SNAKE` code, a human message and a hint.
+//!
+//! The shell turns a `Refusal` into `{"status":"error","code","msg","hint"}`.
+//! Messages name what was wrong (a field, a setting, a permission) but never
+//! carry internal detail such as a storage error or a stack trace.
+
+use crate::core::permission::Permission;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The body is not JSON, or not the JSON shape expected.
+    RejectJson { detail: String },
+    /// One field of a JSON body is wrong; `field` is its dotted path.
+    RejectField { field: String, reason: String },
+    /// The first path segment is not a project name.
+    RejectProject,
+    /// A body larger than the endpoint accepts.
+    RejectBodySize { limit: usize },
+    /// The credential in `X-Filerobot-Key` is missing, malformed or forged.
+    RejectKey { reason: &'static str },
+    /// A SASS key past its expiry.
+    RejectExpiredKey,
+    /// The credential is valid but lacks a permission.
+    DenyPermission { permission: Permission },
+    /// A SASS key used on another project than the one it was issued for.
+    DenyProject,
+    /// The template exists but is deactivated.
+    DenyInactiveTemplate,
+    /// No template with this id in this project.
+    MissTemplate,
+    /// No such route.
+    MissRoute,
+    /// The route exists, the method does not.
+    RejectMethod { allow: &'static str },
+    /// Too many calls in the sliding window; retry after `retry_after` seconds.
+    Throttle { retry_after: u64 },
+    /// A worker setting (secret or variable) is missing or malformed.
+    MisconfiguredSetting { setting: &'static str, reason: String },
+    /// The Durable Object that counts could not be reached: fail closed.
+    LimiterDown,
+    /// Workers KV could not be read or written.
+    StorageDown,
+    /// A bug or a corrupt record; the detail goes to the log, not the client.
+    Internal,
+}
+
+impl Refusal {
+    pub fn field(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Refusal::RejectField {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        use Refusal::*;
+        match self {
+            RejectJson { .. } | RejectField { .. } | RejectProject => 400,
+            RejectKey { .. } | RejectExpiredKey => 401,
+            DenyPermission { .. } | DenyProject | DenyInactiveTemplate => 403,
+            MissTemplate | MissRoute => 404,
+            RejectMethod { .. } => 405,
+            RejectBodySize { .. } => 413,
+            Throttle { .. } => 429,
+            MisconfiguredSetting { .. } | Internal => 500,
+            LimiterDown | StorageDown => 503,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        use Refusal::*;
+        match self {
+            RejectJson { .. } => "INVALID_JSON",
+            RejectField { .. } => "INVALID_FIELD",
+            RejectProject => "PROJECT_INVALID",
+            RejectBodySize { .. } => "BODY_TOO_LARGE",
+            RejectKey { .. } => "KEY_INVALID",
+            RejectExpiredKey => "KEY_EXPIRED",
+            DenyPermission { .. } => "PERMISSION_DENIED",
+            DenyProject => "PROJECT_MISMATCH",
+            DenyInactiveTemplate => "TEMPLATE_INACTIVE",
+            MissTemplate => "TEMPLATE_NOT_FOUND",
+            MissRoute => "NOT_FOUND",
+            RejectMethod { .. } => "METHOD_NOT_ALLOWED",
+            Throttle { .. } => "RATE_LIMITED",
+            MisconfiguredSetting { .. } => "CONFIG_INVALID",
+            LimiterDown => "LIMITER_UNAVAILABLE",
+            StorageDown => "STORAGE_UNAVAILABLE",
+            Internal => "INTERNAL",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        use Refusal::*;
+        match self {
+            RejectJson { detail } => format!("the body is not valid JSON: {detail}"),
+            RejectField { field, reason } => format!("{field}: {reason}"),
+            RejectProject => "the project must be 1 to 32 characters of a-z and 0-9".into(),
+            RejectBodySize { limit } => format!("the body is larger than {limit} bytes"),
+            RejectKey { reason } => (*reason).into(),
+            RejectExpiredKey => "the key has expired".into(),
+            DenyPermission { permission } => {
+                format!("the key lacks the {} permission", permission.name())
+            }
+            DenyProject => "the key was issued for another project".into(),
+            DenyInactiveTemplate => "the security template is deactivated".into(),
+            MissTemplate => "no security template with this id in this project".into(),
+            MissRoute => "no such endpoint".into(),
+            RejectMethod { allow } => format!("this endpoint accepts {allow}"),
+            Throttle { retry_after } => {
+                format!("too many requests; retry in {retry_after} s")
+            }
+            MisconfiguredSetting { setting, reason } => {
+                format!("the worker setting {setting} is {reason}")
+            }
+            LimiterDown => "the request counter cannot be reached".into(),
+            StorageDown => "the template store cannot be reached".into(),
+            Internal => "internal error".into(),
+        }
+    }
+
+    pub fn hint(&self) -> &'static str {
+        use Refusal::*;
+        match self {
+            RejectJson { .. } => "Send a JSON object with Content-Type: application/json.",
+            RejectField { .. } => "Fix the named field; the README lists every field and its range.",
+            RejectProject => "Use the project token as the first path segment, e.g. /demo/key/SECU_...",
+            RejectBodySize { .. } => "Send a smaller body.",
+            RejectKey { .. } => "Send a valid key in the X-Filerobot-Key header.",
+            RejectExpiredKey => "Request a new key from GET /{project}/key/{template}.",
+            DenyPermission { .. } => "Use a key whose permissions include the one named.",
+            DenyProject => "Use a key issued for this project.",
+            DenyInactiveTemplate => "Ask the operator to reactivate the security template.",
+            MissTemplate => "Check the template id, e.g. with GET /{project}/v5/security-templates.",
+            MissRoute => "See the README for the list of endpoints.",
+            RejectMethod { .. } => "Use one of the methods named in the Allow header.",
+            Throttle { .. } => "Wait for the number of seconds in the Retry-After header.",
+            MisconfiguredSetting { .. } => {
+                "The operator must set it with `wrangler secret put` (see the README)."
+            }
+            LimiterDown | StorageDown => "Retry shortly.",
+            Internal => "Retry; if it persists, the operator will find details in the logs.",
+        }
+    }
+
+    /// Seconds a client should wait, sent as `Retry-After`.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Refusal::Throttle { retry_after } => Some(*retry_after),
+            Refusal::LimiterDown | Refusal::StorageDown => Some(1),
+            _ => None,
+        }
+    }
+
+    /// The `Allow` header of a 405.
+    pub fn allow(&self) -> Option<&'static str> {
+        match self {
+            Refusal::RejectMethod { allow } => Some(allow),
+            _ => None,
+        }
+    }
+
+    /// The error body every refusal is sent as.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "status": "error",
+            "code": self.code(),
+            "msg": self.message(),
+            "hint": self.hint(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_has_the_four_fields() {
+        let body = Refusal::field("upload.max", "must be a positive integer").to_json();
+        assert_eq!(body["status"], "error");
+        assert_eq!(body["code"], "INVALID_FIELD");
+        assert_eq!(body["msg"], "upload.max: must be a positive integer");
+        assert!(body["hint"].as_str().is_some_and(|h| !h.is_empty()));
+    }
+
+    #[test]
+    fn statuses_and_retry_after() {
+        assert_eq!(Refusal::Throttle { retry_after: 7 }.status(), 429);
+        assert_eq!(Refusal::Throttle { retry_after: 7 }.retry_after(), Some(7));
+        assert_eq!(Refusal::LimiterDown.status(), 503);
+        assert_eq!(Refusal::RejectExpiredKey.status(), 401);
+        assert_eq!(Refusal::MissRoute.retry_after(), None);
+        let m = Refusal::MisconfiguredSetting {
+            setting: "SIGNING_KEYS",
+            reason: "missing".into(),
+        };
+        assert_eq!(m.status(), 500);
+        assert!(m.message().contains("SIGNING_KEYS"));
+    }
+}

@@ -1,0 +1,249 @@
+//! Where a key may be used from: IP ranges and countries.
+
+use std::net::{IpAddr, Ipv6Addr};
+
+use ipnet::IpNet;
+
+use crate::core::refusal::Refusal;
+
+/// Most entries in one whitelist.
+pub const MAX_ENTRIES: usize = 256;
+
+/// An IPv4-mapped IPv6 address (`::ffff:1.2.3.4`) is its IPv4 address.
+pub fn canonical_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(v6),
+        },
+        v4 => v4,
+    }
+}
+
+/// The client address from the platform's `CF-Connecting-IP` header.
+pub fn client_ip(header: Option<&str>) -> Option<IpAddr> {
+    header?.trim().parse().ok().map(canonical_ip)
+}
+
+/// The name a client is counted under: its IPv4 address, or its IPv6 /64.
+pub fn counting_name(ip: Option<IpAddr>) -> String {
+    match ip {
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            let net = Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+            format!("{net}/64")
+        }
+        None => "unknown".into(),
+    }
+}
+
+fn canonical_net(net: IpNet) -> IpNet {
+    match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
+            Some(v4) => IpNet::new(IpAddr::V4(v4), v6.prefix_len() - 96)
+                .map(|n| n.trunc())
+                .unwrap_or(net),
+            None => net,
+        },
+        _ => net.trunc(),
+    }
+}
+
+/// `whitelist_ip_ranges`: addresses (`8.8.8.8`, `2001:db8::1`) or CIDR ranges.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IpRanges(Vec<IpNet>);
+
+impl IpRanges {
+    pub fn parse_one(text: &str) -> Result<IpNet, String> {
+        let net = if text.contains('/') {
+            text.parse::<IpNet>()
+                .map_err(|_| format!("{text:?} is not an IP address or CIDR range"))?
+        } else {
+            let ip: IpAddr = text
+                .parse()
+                .map_err(|_| format!("{text:?} is not an IP address or CIDR range"))?;
+            IpNet::from(ip)
+        };
+        Ok(canonical_net(net))
+    }
+
+    pub fn from_json(value: &serde_json::Value, field: &str) -> Result<IpRanges, Refusal> {
+        let items = list(value, field, "IP addresses or CIDR ranges")?;
+        let mut nets = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let at = || format!("{field}[{i}]");
+            let text = item.as_str().ok_or_else(|| Refusal::field(at(), "must be a string"))?;
+            nets.push(IpRanges::parse_one(text).map_err(|why| Refusal::field(at(), why))?);
+        }
+        Ok(IpRanges(nets))
+    }
+
+    pub fn from_nets(nets: Vec<IpNet>) -> IpRanges {
+        IpRanges(nets.into_iter().map(canonical_net).collect())
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = canonical_ip(ip);
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    pub fn to_texts(&self) -> Vec<String> {
+        self.0.iter().map(IpNet::to_string).collect()
+    }
+}
+
+/// `whitelist_countries`: ISO 3166-1 alpha-2 codes, held in upper case.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Countries(Vec<[u8; 2]>);
+
+impl Countries {
+    pub fn parse_one(text: &str) -> Result<[u8; 2], String> {
+        let b = text.as_bytes();
+        if b.len() != 2 || !b.iter().all(u8::is_ascii_alphabetic) {
+            return Err(format!("{text:?} is not a two-letter ISO 3166-1 country code"));
+        }
+        let code = [b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()];
+        if &code == b"XX" {
+            return Err("XX stands for an unknown country and cannot be allowed".into());
+        }
+        Ok(code)
+    }
+
+    pub fn from_json(value: &serde_json::Value, field: &str) -> Result<Countries, Refusal> {
+        let items = list(value, field, "two-letter country codes")?;
+        let mut codes = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let at = || format!("{field}[{i}]");
+            let text = item.as_str().ok_or_else(|| Refusal::field(at(), "must be a string"))?;
+            codes.push(Countries::parse_one(text).map_err(|why| Refusal::field(at(), why))?);
+        }
+        Ok(Countries(codes))
+    }
+
+    /// Whether the `CF-IPCountry` value is allowed. A missing header, `XX`
+    /// (unknown) and `T1` (Tor) never are.
+    pub fn allows(&self, header: Option<&str>) -> bool {
+        let Some(code) = header.map(str::trim) else {
+            return false;
+        };
+        let b = code.as_bytes();
+        b.len() == 2
+            && self
+                .0
+                .iter()
+                .any(|c| c[0] == b[0].to_ascii_uppercase() && c[1] == b[1].to_ascii_uppercase())
+    }
+
+    pub fn to_texts(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect()
+    }
+}
+
+fn list<'a>(
+    value: &'a serde_json::Value,
+    field: &str,
+    what: &str,
+) -> Result<&'a Vec<serde_json::Value>, Refusal> {
+    let items = value
+        .as_array()
+        .ok_or_else(|| Refusal::field(field, format!("must be a list of {what}")))?;
+    if items.is_empty() {
+        return Err(Refusal::field(field, "must not be empty; leave it out to allow everywhere"));
+    }
+    if items.len() > MAX_ENTRIES {
+        return Err(Refusal::field(field, format!("must have at most {MAX_ENTRIES} entries")));
+    }
+    Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+    use std::net::Ipv4Addr;
+
+    fn ranges(list: &[&str]) -> IpRanges {
+        IpRanges::from_json(&json!(list), "r").unwrap()
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn addresses_and_cidrs() {
+        let r = ranges(&["80.12.95.227", "10.0.0.0/8", "2001:db8::/32", "255.240.0.0/12"]);
+        assert!(r.contains(ip("80.12.95.227")));
+        assert!(!r.contains(ip("80.12.95.228")));
+        assert!(r.contains(ip("10.255.0.1")));
+        assert!(!r.contains(ip("11.0.0.1")));
+        assert!(r.contains(ip("2001:db8:1::5")));
+        assert!(!r.contains(ip("2001:db9::5")));
+        assert!(r.contains(ip("255.250.1.1")));
+    }
+
+    #[test]
+    fn mapped_ipv6_counts_as_ipv4() {
+        let r = ranges(&["192.0.2.0/24"]);
+        assert!(r.contains(ip("::ffff:192.0.2.7")));
+        assert_eq!(client_ip(Some("::ffff:192.0.2.7")), Some(ip("192.0.2.7")));
+        let mapped = ranges(&["::ffff:192.0.2.0/120"]);
+        assert!(mapped.contains(ip("192.0.2.9")));
+        assert_eq!(mapped.to_texts(), vec!["192.0.2.0/24"]);
+    }
+
+    #[test]
+    fn host_bits_are_cleared() {
+        assert_eq!(ranges(&["10.1.2.3/8"]).to_texts(), vec!["10.0.0.0/8"]);
+    }
+
+    #[test]
+    fn malformed_ranges_are_refused() {
+        for bad in ["1.2.3", "1.2.3.4/33", "::1/129", "abc", "1.2.3.4/", "/8", "1.2.3.4 ", ""] {
+            let e = IpRanges::from_json(&json!([bad]), "restrictions.whitelist_ip_ranges");
+            assert!(e.is_err(), "{bad:?}");
+        }
+        assert!(IpRanges::from_json(&json!([]), "x").is_err());
+        assert!(IpRanges::from_json(&json!("1.2.3.4"), "x").is_err());
+    }
+
+    #[test]
+    fn countries() {
+        let c = Countries::from_json(&json!(["FR", "de"]), "c").unwrap();
+        assert_eq!(c.to_texts(), vec!["FR", "DE"]);
+        assert!(c.allows(Some("FR")));
+        assert!(c.allows(Some("de")));
+        assert!(!c.allows(Some("US")));
+        assert!(!c.allows(None));
+        assert!(!c.allows(Some("XX")));
+        assert!(!c.allows(Some("T1")));
+        for bad in ["FRA", "F", "F1", "T1", "XX", "", "é"] {
+            assert!(Countries::from_json(&json!([bad]), "c").is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn counting_names() {
+        assert_eq!(counting_name(Some(ip("1.2.3.4"))), "1.2.3.4");
+        assert_eq!(counting_name(Some(ip("2001:db8:1:2:3:4:5:6"))), "2001:db8:1:2::/64");
+        assert_eq!(counting_name(None), "unknown");
+    }
+
+    proptest! {
+        /// An address is in a /n range exactly when its first n bits match.
+        #[test]
+        fn v4_cidr_membership(net in any::<u32>(), len in 0u8..=32, addr in any::<u32>()) {
+            let r = IpRanges::from_nets(vec![IpNet::new(IpAddr::V4(Ipv4Addr::from(net)), len).unwrap()]);
+            let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+            prop_assert_eq!(r.contains(IpAddr::V4(Ipv4Addr::from(addr))), net & mask == addr & mask);
+            // The same address, IPv4-mapped, is judged the same.
+            let mapped = IpAddr::V6(Ipv4Addr::from(addr).to_ipv6_mapped());
+            prop_assert_eq!(r.contains(mapped), net & mask == addr & mask);
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Directory scopes: `/a` allows exactly the directory /a, `/a/*` allows /a
+//! and everything below it, `/*` allows everything.
+
+use crate::core::path;
+use crate::core::refusal::Refusal;
+
+/// Most entries in one `dir_scope` list.
+pub const MAX_SCOPES: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirScope {
+    /// The directory, normalised (`/` for the root).
+    base: String,
+    /// Whether directories below `base` are allowed too (`/*` suffix).
+    recursive: bool,
+}
+
+impl DirScope {
+    pub fn parse(text: &str) -> Result<DirScope, &'static str> {
+        let (base, recursive) = match text.strip_suffix("/*") {
+            Some("") => ("/", true),
+            Some(base) => (base, true),
+            None => (text, false),
+        };
+        if base.contains('*') {
+            return Err("may use * only as a final /*");
+        }
+        if let Some(why) = path::normalised_error(base) {
+            return Err(why);
+        }
+        Ok(DirScope {
+            base: base.to_string(),
+            recursive,
+        })
+    }
+
+    /// Whether this scope allows the normalised directory `dir`.
+    pub fn allows(&self, dir: &str) -> bool {
+        if dir == self.base {
+            return true;
+        }
+        if !self.recursive {
+            return false;
+        }
+        self.base == "/"
+            || (dir.starts_with(self.base.as_str()) && dir.as_bytes().get(self.base.len()) == Some(&b'/'))
+    }
+
+    pub fn to_text(&self) -> String {
+        match (self.recursive, self.base.as_str()) {
+            (true, "/") => "/*".into(),
+            (true, base) => format!("{base}/*"),
+            (false, base) => base.into(),
+        }
+    }
+}
+
+/// A `dir_scope` list; a directory is allowed when any entry allows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scopes(Vec<DirScope>);
+
+impl Default for Scopes {
+    /// Every directory.
+    fn default() -> Self {
+        Scopes(vec![DirScope {
+            base: "/".into(),
+            recursive: true,
+        }])
+    }
+}
+
+impl Scopes {
+    pub fn allows(&self, dir: &str) -> bool {
+        self.0.iter().any(|s| s.allows(dir))
+    }
+
+    pub fn is_everything(&self) -> bool {
+        self.0.iter().any(|s| s.recursive && s.base == "/")
+    }
+
+    pub fn to_texts(&self) -> Vec<String> {
+        self.0.iter().map(DirScope::to_text).collect()
+    }
+
+    /// Parses a list of scope strings; `field` names it in refusals.
+    pub fn from_json(value: &serde_json::Value, field: &str) -> Result<Scopes, Refusal> {
+        let list = value
+            .as_array()
+            .ok_or_else(|| Refusal::field(field, "must be a list of directories"))?;
+        if list.is_empty() {
+            return Err(Refusal::field(field, "must not be empty; leave it out to allow every directory"));
+        }
+        if list.len() > MAX_SCOPES {
+            return Err(Refusal::field(field, format!("must have at most {MAX_SCOPES} entries")));
+        }
+        let mut scopes = Vec::with_capacity(list.len());
+        for (i, item) in list.iter().enumerate() {
+            let at = || format!("{field}[{i}]");
+            let text = item.as_str().ok_or_else(|| Refusal::field(at(), "must be a string"))?;
+            let scope = DirScope::parse(text).map_err(|why| {
+                Refusal::field(at(), format!("{text:?} is not an absolute normalised directory: it {why}"))
+            })?;
+            scopes.push(scope);
+        }
+        Ok(Scopes(scopes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn scope(s: &str) -> DirScope {
+        DirScope::parse(s).unwrap()
+    }
+
+    #[test]
+    fn exact_and_recursive() {
+        let a = scope("/a");
+        assert!(a.allows("/a"));
+        assert!(!a.allows("/a/b"));
+        assert!(!a.allows("/"));
+        let a_star = scope("/a/*");
+        assert!(a_star.allows("/a"));
+        assert!(a_star.allows("/a/b"));
+        assert!(a_star.allows("/a/b/c"));
+        assert!(!a_star.allows("/ab"));
+        assert!(!a_star.allows("/"));
+        let all = scope("/*");
+        assert!(all.allows("/"));
+        assert!(all.allows("/x/y"));
+        let root = scope("/");
+        assert!(root.allows("/"));
+        assert!(!root.allows("/x"));
+    }
+
+    #[test]
+    fn parse_refuses_malformed() {
+        for s in ["a", "/a/", "/a*", "/*/a", "/a/**", "/a/../b", "/a//b", "", "*", "/a\\b"] {
+            assert!(DirScope::parse(s).is_err(), "{s:?}");
+        }
+        for s in ["/", "/*", "/a", "/a/*", "/a b/c-d_e/*"] {
+            assert_eq!(DirScope::parse(s).unwrap().to_text(), s);
+        }
+    }
+
+    #[test]
+    fn list_names_the_entry() {
+        let e = Scopes::from_json(&json!(["/ok", "bad"]), "upload.dir_scope").unwrap_err();
+        assert!(e.message().starts_with("upload.dir_scope[1]: \"bad\""), "{}", e.message());
+        assert!(Scopes::from_json(&json!([]), "upload.dir_scope").is_err());
+        assert!(Scopes::default().is_everything());
+        assert!(Scopes::default().allows("/any/where"));
+    }
+
+    proptest! {
+        /// `/a/*` allows exactly /a and the directories under /a, never a sibling
+        /// that merely shares the prefix.
+        #[test]
+        fn recursive_scope_is_a_subtree(base in "(/[a-c]{1,3}){1,3}", dir in "(/[a-c]{1,3}){0,4}") {
+            let dir = if dir.is_empty() { "/".to_string() } else { dir };
+            let allowed = scope(&format!("{base}/*")).allows(&dir);
+            let expected = dir == base || dir.starts_with(&format!("{base}/"));
+            prop_assert_eq!(allowed, expected);
+            prop_assert_eq!(scope(&base).allows(&dir), dir == base);
+        }
+    }
+}

@@ -1,0 +1,22 @@
+"""Computes the committed SASS key test vector independently of the Rust code.
+
+Run: python3 tests/vectors/key_vector.py > src/core/key_vector.txt
+The Rust test `core::key::tests::test_vector` must produce the same key.
+"""
+import base64, hashlib, hmac, json
+
+secret = bytes(range(32))  # k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8
+claims = {
+    "project": "demo",
+    "template": "SECU_3268740E1C82464B9BC350D868F966CB",
+    "key_id": "07" * 16,
+    "issued_at": 1795323661,
+    "expires_at": 1795323661 + 1200,
+    "permissions": ["OBJECTS_LIST", "FILE_UPLOAD"],
+    "upload": {"dir_scope": ["/uploads/*"], "max": 10},
+    "restrictions": {"whitelist_countries": ["FR"]},
+}
+b64 = lambda b: base64.urlsafe_b64encode(b).decode().rstrip("=")
+payload = b64(json.dumps(claims, sort_keys=True, separators=(",", ":")).encode())
+signed = f"SASS__v2__k1__{payload}"
+print(f"{signed}__{b64(hmac.new(secret, signed.encode(), hashlib.sha256).digest())}")

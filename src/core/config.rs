@@ -54,7 +54,10 @@ fn setting<'a>(name: &'static str, raw: Option<&'a str>) -> Result<&'a str, Refu
 
 impl Config {
     /// Parses the raw settings; a refusal names the setting that is wrong.
-    pub fn parse(root_api_key: Option<&str>, signing_keys: Option<&str>) -> Result<Config, Refusal> {
+    pub fn parse(
+        root_api_key: Option<&str>,
+        signing_keys: Option<&str>,
+    ) -> Result<Config, Refusal> {
         let keyring = Keyring::parse(setting("SIGNING_KEYS", signing_keys)?).map_err(|why| {
             Refusal::MisconfiguredSetting {
                 setting: "SIGNING_KEYS",

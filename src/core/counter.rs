@@ -43,7 +43,10 @@ impl Limit {
         match *self {
             Limit::Window { limit, window_ms } => {
                 let mut hits = state.hits.clone();
-                while hits.front().is_some_and(|&t| t.saturating_add(window_ms) <= now_ms) {
+                while hits
+                    .front()
+                    .is_some_and(|&t| t.saturating_add(window_ms) <= now_ms)
+                {
                     hits.pop_front();
                 }
                 if hits.len() >= limit as usize {
@@ -79,10 +82,10 @@ impl Limit {
     pub fn give_back(&self, state: &CounterState, hit_ms: u64) -> CounterState {
         let mut next = state.clone();
         next.total = next.total.saturating_sub(1);
-        if let Limit::Window { .. } = self {
-            if let Some(i) = next.hits.iter().rposition(|&t| t == hit_ms) {
-                next.hits.remove(i);
-            }
+        if let Limit::Window { .. } = self
+            && let Some(i) = next.hits.iter().rposition(|&t| t == hit_ms)
+        {
+            next.hits.remove(i);
         }
         next
     }
@@ -91,7 +94,9 @@ impl Limit {
     /// window's log once its last hit has left the window.
     pub fn forgettable_at(&self, state: &CounterState) -> Option<u64> {
         match *self {
-            Limit::Window { window_ms, .. } => Some(state.hits.back().map_or(0, |&t| t + window_ms)),
+            Limit::Window { window_ms, .. } => {
+                Some(state.hits.back().map_or(0, |&t| t + window_ms))
+            }
             Limit::Total { .. } => None,
         }
     }
@@ -108,6 +113,30 @@ pub fn take_all(
         .enumerate()
         .map(|(i, (limit, state))| limit.take(state, now_ms).map_err(|e| (i, e)))
         .collect()
+}
+
+/// What the worker asks of a limiter Durable Object: one hit from each named
+/// counter, all or none. Lifetime totals are kept until `keep_until` (ms).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Take {
+    pub counters: Vec<(String, Limit)>,
+    pub keep_until: u64,
+}
+
+/// The limiter's answer to a `Take`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Taken {
+    /// Every counter admitted the hit, stamped `at` (ms).
+    Admitted { at: u64 },
+    /// `counter` refused; nothing was counted.
+    Refused { counter: String, exceeded: Exceeded },
+}
+
+/// When a counter's row can be deleted: a window once its hits have left it,
+/// a total when the key it counts for has expired.
+pub fn forget_at(limit: &Limit, state: &CounterState, keep_until: u64) -> u64 {
+    limit.forgettable_at(state).unwrap_or(keep_until)
 }
 
 #[cfg(test)]
@@ -160,7 +189,13 @@ mod tests {
     fn take_all_is_all_or_nothing() {
         let counters = vec![
             (window(5), CounterState::default()),
-            (Limit::Total { limit: 1 }, CounterState { hits: VecDeque::new(), total: 1 }),
+            (
+                Limit::Total { limit: 1 },
+                CounterState {
+                    hits: VecDeque::new(),
+                    total: 1,
+                },
+            ),
         ];
         assert_eq!(take_all(&counters, 0), Err((1, Exceeded::Quota)));
         let ok = take_all(&counters[..1], 0).unwrap();
@@ -168,8 +203,34 @@ mod tests {
     }
 
     #[test]
+    fn wire_format() {
+        let take = Take {
+            counters: vec![("issue".into(), window(5))],
+            keep_until: 9,
+        };
+        let text = serde_json::to_string(&take).unwrap();
+        assert_eq!(
+            text,
+            r#"{"counters":[["issue",{"window":{"limit":5,"window_ms":60000}}]],"keep_until":9}"#
+        );
+        assert_eq!(serde_json::from_str::<Take>(&text).unwrap(), take);
+        let refused = Taken::Refused {
+            counter: "issue".into(),
+            exceeded: Exceeded::Rate { retry_after: 3 },
+        };
+        let text = serde_json::to_string(&refused).unwrap();
+        assert_eq!(serde_json::from_str::<Taken>(&text).unwrap(), refused);
+        assert_eq!(
+            forget_at(&Limit::Total { limit: 1 }, &CounterState::default(), 77),
+            77
+        );
+    }
+
+    #[test]
     fn state_serialises_compactly() {
-        let s = Limit::Total { limit: 3 }.take(&CounterState::default(), 0).unwrap();
+        let s = Limit::Total { limit: 3 }
+            .take(&CounterState::default(), 0)
+            .unwrap();
         assert_eq!(serde_json::to_string(&s).unwrap(), r#"{"total":1}"#);
     }
 

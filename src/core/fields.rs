@@ -99,7 +99,10 @@ pub fn string<'v>(value: &'v Value, field: &str, max_len: usize) -> Result<&'v s
         .as_str()
         .ok_or_else(|| Refusal::field(field, "must be a string"))?;
     if s.chars().count() > max_len {
-        return Err(Refusal::field(field, format!("must be at most {max_len} characters")));
+        return Err(Refusal::field(
+            field,
+            format!("must be at most {max_len} characters"),
+        ));
     }
     Ok(s)
 }
@@ -130,15 +133,30 @@ mod tests {
     #[test]
     fn positives() {
         assert_eq!(positive(&json!(5), "f", 10).unwrap(), 5);
-        for bad in [json!(0), json!(-1), json!(11), json!(1.5), json!("5"), json!(1e300), json!(u64::MAX)] {
+        for bad in [
+            json!(0),
+            json!(-1),
+            json!(11),
+            json!(1.5),
+            json!("5"),
+            json!(1e300),
+            json!(u64::MAX),
+        ] {
             let e = positive(&bad, "f", 10).unwrap_err();
-            assert_eq!(e.message(), "f: must be a whole number from 1 to 10", "{bad}");
+            assert_eq!(
+                e.message(),
+                "f: must be a whole number from 1 to 10",
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn non_objects() {
-        assert_eq!(Fields::of(&json!([]), "").err().unwrap().code(), "INVALID_JSON");
+        assert_eq!(
+            Fields::of(&json!([]), "").err().unwrap().code(),
+            "INVALID_JSON"
+        );
         assert_eq!(
             Fields::of(&json!(3), "upload").err().unwrap().message(),
             "upload: must be an object"

@@ -54,7 +54,9 @@ pub fn new_key_id(random: [u8; 16]) -> String {
 }
 
 fn is_key_id(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 impl Claims {
@@ -79,7 +81,10 @@ impl Claims {
                 .ok_or_else(|| Refusal::field(name, "is missing"))
         };
         let project = text(f.get("project"), "project")?;
-        let template = f.get("template").map(|v| text(Some(v), "template")).transpose()?;
+        let template = f
+            .get("template")
+            .map(|v| text(Some(v), "template"))
+            .transpose()?;
         let key_id = text(f.get("key_id"), "key_id")?;
         let time = |v: Option<&Value>, name: &str| {
             v.and_then(Value::as_u64)
@@ -128,15 +133,18 @@ pub fn verify(key: &str, keyring: &Keyring, now: u64) -> Result<Claims, Refusal>
     if key.len() > MAX_KEY_LEN {
         return Err(MALFORMED);
     }
-    let rest = key.strip_prefix(PREFIX).ok_or(if key.starts_with("SASS__") {
-        Refusal::RejectKey {
-            reason: "the key's version is not supported",
-        }
-    } else {
-        MALFORMED
-    })?;
+    let rest = key
+        .strip_prefix(PREFIX)
+        .ok_or(if key.starts_with("SASS__") {
+            Refusal::RejectKey {
+                reason: "the key's version is not supported",
+            }
+        } else {
+            MALFORMED
+        })?;
     let (kid, rest) = rest.split_once("__").ok_or(MALFORMED)?;
-    if !is_kid(kid) || rest.len() < TAG_CHARS + 3 || !rest.is_char_boundary(rest.len() - TAG_CHARS) {
+    if !is_kid(kid) || rest.len() < TAG_CHARS + 3 || !rest.is_char_boundary(rest.len() - TAG_CHARS)
+    {
         return Err(MALFORMED);
     }
     let (body, tag) = rest.split_at(rest.len() - TAG_CHARS);
@@ -169,7 +177,6 @@ pub fn peek(key: &str) -> Option<Value> {
     let payload = rest.get(..rest.len().checked_sub(TAG_CHARS + 2)?)?;
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -207,7 +214,10 @@ mod tests {
     fn test_vector() {
         let key = sign(&claims(), ring(&format!("k1:{SECRET_A}")).signer());
         assert_eq!(key, include_str!("key_vector.txt").trim());
-        assert_eq!(verify(&key, &ring(&format!("k1:{SECRET_A}")), 1_795_323_661).unwrap(), claims());
+        assert_eq!(
+            verify(&key, &ring(&format!("k1:{SECRET_A}")), 1_795_323_661).unwrap(),
+            claims()
+        );
     }
 
     #[test]
@@ -218,7 +228,10 @@ mod tests {
         assert!(key.starts_with("SASS__v2__k1__"));
         assert_eq!(verify(&key, &r, c.expires_at).unwrap(), c);
         assert_eq!(verify(&key, &r, c.expires_at + LEEWAY).unwrap(), c);
-        assert_eq!(verify(&key, &r, c.expires_at + LEEWAY + 1), Err(Refusal::RejectExpiredKey));
+        assert_eq!(
+            verify(&key, &r, c.expires_at + LEEWAY + 1),
+            Err(Refusal::RejectExpiredKey)
+        );
         assert_eq!(peek(&key).unwrap()["project"], "demo");
     }
 
@@ -233,7 +246,10 @@ mod tests {
         assert!(new_key.starts_with("SASS__v2__new__"));
         assert!(verify(&old_key, &both, c.issued_at).is_ok());
         assert!(verify(&new_key, &new_only, c.issued_at).is_ok());
-        assert_eq!(verify(&old_key, &new_only, c.issued_at).unwrap_err().code(), "KEY_INVALID");
+        assert_eq!(
+            verify(&old_key, &new_only, c.issued_at).unwrap_err().code(),
+            "KEY_INVALID"
+        );
     }
 
     #[test]
@@ -257,7 +273,11 @@ mod tests {
             "x".repeat(MAX_KEY_LEN + 1),
         ];
         for k in bad {
-            assert_eq!(verify(&k, &r, c.issued_at).unwrap_err().code(), "KEY_INVALID", "{k}");
+            assert_eq!(
+                verify(&k, &r, c.issued_at).unwrap_err().code(),
+                "KEY_INVALID",
+                "{k}"
+            );
         }
     }
 

@@ -48,7 +48,15 @@ mod tests {
 
     #[test]
     fn accepts_normalised() {
-        for p in ["/", "/a", "/a/b", "/a b/c.jpg", "/ünï/çødé", "/a/.hidden", "/a/..b"] {
+        for p in [
+            "/",
+            "/a",
+            "/a/b",
+            "/a b/c.jpg",
+            "/ünï/çødé",
+            "/a/.hidden",
+            "/a/..b",
+        ] {
             assert_eq!(normalised_error(p), None, "{p}");
         }
     }

@@ -36,7 +36,10 @@ pub enum Refusal {
     /// Too many calls in the sliding window; retry after `retry_after` seconds.
     Throttle { retry_after: u64 },
     /// A worker setting (secret or variable) is missing or malformed.
-    MisconfiguredSetting { setting: &'static str, reason: String },
+    MisconfiguredSetting {
+        setting: &'static str,
+        reason: String,
+    },
     /// The Durable Object that counts could not be reached: fail closed.
     LimiterDown,
     /// Workers KV could not be read or written.
@@ -124,15 +127,21 @@ impl Refusal {
         use Refusal::*;
         match self {
             RejectJson { .. } => "Send a JSON object with Content-Type: application/json.",
-            RejectField { .. } => "Fix the named field; the README lists every field and its range.",
-            RejectProject => "Use the project token as the first path segment, e.g. /demo/key/SECU_...",
+            RejectField { .. } => {
+                "Fix the named field; the README lists every field and its range."
+            }
+            RejectProject => {
+                "Use the project token as the first path segment, e.g. /demo/key/SECU_..."
+            }
             RejectBodySize { .. } => "Send a smaller body.",
             RejectKey { .. } => "Send a valid key in the X-Filerobot-Key header.",
             RejectExpiredKey => "Request a new key from GET /{project}/key/{template}.",
             DenyPermission { .. } => "Use a key whose permissions include the one named.",
             DenyProject => "Use a key issued for this project.",
             DenyInactiveTemplate => "Ask the operator to reactivate the security template.",
-            MissTemplate => "Check the template id, e.g. with GET /{project}/v5/security-templates.",
+            MissTemplate => {
+                "Check the template id, e.g. with GET /{project}/v5/security-templates."
+            }
             MissRoute => "See the README for the list of endpoints.",
             RejectMethod { .. } => "Use one of the methods named in the Allow header.",
             Throttle { .. } => "Wait for the number of seconds in the Retry-After header.",

@@ -73,7 +73,9 @@ impl IpRanges {
         let mut nets = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let at = || format!("{field}[{i}]");
-            let text = item.as_str().ok_or_else(|| Refusal::field(at(), "must be a string"))?;
+            let text = item
+                .as_str()
+                .ok_or_else(|| Refusal::field(at(), "must be a string"))?;
             nets.push(IpRanges::parse_one(text).map_err(|why| Refusal::field(at(), why))?);
         }
         Ok(IpRanges(nets))
@@ -101,7 +103,9 @@ impl Countries {
     pub fn parse_one(text: &str) -> Result<[u8; 2], String> {
         let b = text.as_bytes();
         if b.len() != 2 || !b.iter().all(u8::is_ascii_alphabetic) {
-            return Err(format!("{text:?} is not a two-letter ISO 3166-1 country code"));
+            return Err(format!(
+                "{text:?} is not a two-letter ISO 3166-1 country code"
+            ));
         }
         let code = [b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()];
         if &code == b"XX" {
@@ -115,7 +119,9 @@ impl Countries {
         let mut codes = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let at = || format!("{field}[{i}]");
-            let text = item.as_str().ok_or_else(|| Refusal::field(at(), "must be a string"))?;
+            let text = item
+                .as_str()
+                .ok_or_else(|| Refusal::field(at(), "must be a string"))?;
             codes.push(Countries::parse_one(text).map_err(|why| Refusal::field(at(), why))?);
         }
         Ok(Countries(codes))
@@ -152,10 +158,16 @@ fn list<'a>(
         .as_array()
         .ok_or_else(|| Refusal::field(field, format!("must be a list of {what}")))?;
     if items.is_empty() {
-        return Err(Refusal::field(field, "must not be empty; leave it out to allow everywhere"));
+        return Err(Refusal::field(
+            field,
+            "must not be empty; leave it out to allow everywhere",
+        ));
     }
     if items.len() > MAX_ENTRIES {
-        return Err(Refusal::field(field, format!("must have at most {MAX_ENTRIES} entries")));
+        return Err(Refusal::field(
+            field,
+            format!("must have at most {MAX_ENTRIES} entries"),
+        ));
     }
     Ok(items)
 }
@@ -177,7 +189,12 @@ mod tests {
 
     #[test]
     fn addresses_and_cidrs() {
-        let r = ranges(&["80.12.95.227", "10.0.0.0/8", "2001:db8::/32", "255.240.0.0/12"]);
+        let r = ranges(&[
+            "80.12.95.227",
+            "10.0.0.0/8",
+            "2001:db8::/32",
+            "255.240.0.0/12",
+        ]);
         assert!(r.contains(ip("80.12.95.227")));
         assert!(!r.contains(ip("80.12.95.228")));
         assert!(r.contains(ip("10.255.0.1")));
@@ -204,7 +221,16 @@ mod tests {
 
     #[test]
     fn malformed_ranges_are_refused() {
-        for bad in ["1.2.3", "1.2.3.4/33", "::1/129", "abc", "1.2.3.4/", "/8", "1.2.3.4 ", ""] {
+        for bad in [
+            "1.2.3",
+            "1.2.3.4/33",
+            "::1/129",
+            "abc",
+            "1.2.3.4/",
+            "/8",
+            "1.2.3.4 ",
+            "",
+        ] {
             let e = IpRanges::from_json(&json!([bad]), "restrictions.whitelist_ip_ranges");
             assert!(e.is_err(), "{bad:?}");
         }
@@ -230,7 +256,10 @@ mod tests {
     #[test]
     fn counting_names() {
         assert_eq!(counting_name(Some(ip("1.2.3.4"))), "1.2.3.4");
-        assert_eq!(counting_name(Some(ip("2001:db8:1:2:3:4:5:6"))), "2001:db8:1:2::/64");
+        assert_eq!(
+            counting_name(Some(ip("2001:db8:1:2:3:4:5:6"))),
+            "2001:db8:1:2::/64"
+        );
         assert_eq!(counting_name(None), "unknown");
     }
 

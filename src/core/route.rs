@@ -9,19 +9,39 @@ pub enum Route {
     /// A CORS preflight, answered without a credential.
     Preflight,
     /// `GET /{project}/key/{template}`: issue a key from a template.
-    IssueKey { project: String, template: String },
+    IssueKey {
+        project: String,
+        template: String,
+    },
     /// `POST /{project}/key`: mint a key from the body, with an API key.
-    MintKey { project: String },
-    ListTemplates { project: String },
-    CreateTemplate { project: String },
-    ReadTemplate { project: String, id: String },
-    PatchTemplate { project: String, id: String },
-    DeleteTemplate { project: String, id: String },
+    MintKey {
+        project: String,
+    },
+    ListTemplates {
+        project: String,
+    },
+    CreateTemplate {
+        project: String,
+    },
+    ReadTemplate {
+        project: String,
+        id: String,
+    },
+    PatchTemplate {
+        project: String,
+        id: String,
+    },
+    DeleteTemplate {
+        project: String,
+        id: String,
+    },
 }
 
 /// A project: the first path segment, `[a-z0-9]{1,32}`.
 pub fn is_project(s: &str) -> bool {
-    (1..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    (1..=32).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 enum Shape {
@@ -83,16 +103,58 @@ mod tests {
     fn routes() {
         let p = || "demo".to_string();
         let t = || T.to_string();
-        assert_eq!(route("GET", &format!("/demo/key/{T}")), Ok(Route::IssueKey { project: p(), template: t() }));
-        assert_eq!(route("GET", &format!("/demo/v5/key/{T}")), Ok(Route::IssueKey { project: p(), template: t() }));
-        assert_eq!(route("POST", "/demo/key"), Ok(Route::MintKey { project: p() }));
-        assert_eq!(route("POST", "/demo/v5/key"), Ok(Route::MintKey { project: p() }));
-        assert_eq!(route("GET", "/demo/v5/security-templates"), Ok(Route::ListTemplates { project: p() }));
-        assert_eq!(route("POST", "/demo/v5/security-templates"), Ok(Route::CreateTemplate { project: p() }));
+        assert_eq!(
+            route("GET", &format!("/demo/key/{T}")),
+            Ok(Route::IssueKey {
+                project: p(),
+                template: t()
+            })
+        );
+        assert_eq!(
+            route("GET", &format!("/demo/v5/key/{T}")),
+            Ok(Route::IssueKey {
+                project: p(),
+                template: t()
+            })
+        );
+        assert_eq!(
+            route("POST", "/demo/key"),
+            Ok(Route::MintKey { project: p() })
+        );
+        assert_eq!(
+            route("POST", "/demo/v5/key"),
+            Ok(Route::MintKey { project: p() })
+        );
+        assert_eq!(
+            route("GET", "/demo/v5/security-templates"),
+            Ok(Route::ListTemplates { project: p() })
+        );
+        assert_eq!(
+            route("POST", "/demo/v5/security-templates"),
+            Ok(Route::CreateTemplate { project: p() })
+        );
         let one = format!("/demo/v5/security-templates/{T}");
-        assert_eq!(route("GET", &one), Ok(Route::ReadTemplate { project: p(), id: t() }));
-        assert_eq!(route("PATCH", &one), Ok(Route::PatchTemplate { project: p(), id: t() }));
-        assert_eq!(route("DELETE", &one), Ok(Route::DeleteTemplate { project: p(), id: t() }));
+        assert_eq!(
+            route("GET", &one),
+            Ok(Route::ReadTemplate {
+                project: p(),
+                id: t()
+            })
+        );
+        assert_eq!(
+            route("PATCH", &one),
+            Ok(Route::PatchTemplate {
+                project: p(),
+                id: t()
+            })
+        );
+        assert_eq!(
+            route("DELETE", &one),
+            Ok(Route::DeleteTemplate {
+                project: p(),
+                id: t()
+            })
+        );
         assert_eq!(route("OPTIONS", "/anything"), Ok(Route::Preflight));
     }
 
@@ -101,13 +163,40 @@ mod tests {
         assert_eq!(route("GET", "/"), Err(Refusal::MissRoute));
         assert_eq!(route("GET", "/demo"), Err(Refusal::MissRoute));
         assert_eq!(route("GET", "/demo/key/x/y"), Err(Refusal::MissRoute));
-        assert_eq!(route("GET", &format!("/demo/key/{T}/")), Err(Refusal::MissRoute));
-        assert_eq!(route("DELETE", "/demo/key"), Err(Refusal::RejectMethod { allow: "POST, OPTIONS" }));
-        assert_eq!(route("PUT", "/demo/v5/security-templates"), Err(Refusal::RejectMethod { allow: "GET, POST, OPTIONS" }));
-        assert_eq!(route("GET", "/Demo/key"), Err(Refusal::RejectMethod { allow: "POST, OPTIONS" }));
+        assert_eq!(
+            route("GET", &format!("/demo/key/{T}/")),
+            Err(Refusal::MissRoute)
+        );
+        assert_eq!(
+            route("DELETE", "/demo/key"),
+            Err(Refusal::RejectMethod {
+                allow: "POST, OPTIONS"
+            })
+        );
+        assert_eq!(
+            route("PUT", "/demo/v5/security-templates"),
+            Err(Refusal::RejectMethod {
+                allow: "GET, POST, OPTIONS"
+            })
+        );
+        assert_eq!(
+            route("GET", "/Demo/key"),
+            Err(Refusal::RejectMethod {
+                allow: "POST, OPTIONS"
+            })
+        );
         assert_eq!(route("POST", "/Demo/key"), Err(Refusal::RejectProject));
-        assert_eq!(route("POST", &format!("/{}/key", "a".repeat(33))), Err(Refusal::RejectProject));
-        assert_eq!(route("GET", "/demo/key/SECU_nope"), Err(Refusal::MissTemplate));
-        assert_eq!(route("GET", "/demo/v5/security-templates/x"), Err(Refusal::MissTemplate));
+        assert_eq!(
+            route("POST", &format!("/{}/key", "a".repeat(33))),
+            Err(Refusal::RejectProject)
+        );
+        assert_eq!(
+            route("GET", "/demo/key/SECU_nope"),
+            Err(Refusal::MissTemplate)
+        );
+        assert_eq!(
+            route("GET", "/demo/v5/security-templates/x"),
+            Err(Refusal::MissTemplate)
+        );
     }
 }

@@ -43,7 +43,8 @@ impl DirScope {
             return false;
         }
         self.base == "/"
-            || (dir.starts_with(self.base.as_str()) && dir.as_bytes().get(self.base.len()) == Some(&b'/'))
+            || (dir.starts_with(self.base.as_str())
+                && dir.as_bytes().get(self.base.len()) == Some(&b'/'))
     }
 
     pub fn to_text(&self) -> String {
@@ -88,17 +89,28 @@ impl Scopes {
             .as_array()
             .ok_or_else(|| Refusal::field(field, "must be a list of directories"))?;
         if list.is_empty() {
-            return Err(Refusal::field(field, "must not be empty; leave it out to allow every directory"));
+            return Err(Refusal::field(
+                field,
+                "must not be empty; leave it out to allow every directory",
+            ));
         }
         if list.len() > MAX_SCOPES {
-            return Err(Refusal::field(field, format!("must have at most {MAX_SCOPES} entries")));
+            return Err(Refusal::field(
+                field,
+                format!("must have at most {MAX_SCOPES} entries"),
+            ));
         }
         let mut scopes = Vec::with_capacity(list.len());
         for (i, item) in list.iter().enumerate() {
             let at = || format!("{field}[{i}]");
-            let text = item.as_str().ok_or_else(|| Refusal::field(at(), "must be a string"))?;
+            let text = item
+                .as_str()
+                .ok_or_else(|| Refusal::field(at(), "must be a string"))?;
             let scope = DirScope::parse(text).map_err(|why| {
-                Refusal::field(at(), format!("{text:?} is not an absolute normalised directory: it {why}"))
+                Refusal::field(
+                    at(),
+                    format!("{text:?} is not an absolute normalised directory: it {why}"),
+                )
             })?;
             scopes.push(scope);
         }
@@ -138,7 +150,9 @@ mod tests {
 
     #[test]
     fn parse_refuses_malformed() {
-        for s in ["a", "/a/", "/a*", "/*/a", "/a/**", "/a/../b", "/a//b", "", "*", "/a\\b"] {
+        for s in [
+            "a", "/a/", "/a*", "/*/a", "/a/**", "/a/../b", "/a//b", "", "*", "/a\\b",
+        ] {
             assert!(DirScope::parse(s).is_err(), "{s:?}");
         }
         for s in ["/", "/*", "/a", "/a/*", "/a b/c-d_e/*"] {
@@ -149,7 +163,11 @@ mod tests {
     #[test]
     fn list_names_the_entry() {
         let e = Scopes::from_json(&json!(["/ok", "bad"]), "upload.dir_scope").unwrap_err();
-        assert!(e.message().starts_with("upload.dir_scope[1]: \"bad\""), "{}", e.message());
+        assert!(
+            e.message().starts_with("upload.dir_scope[1]: \"bad\""),
+            "{}",
+            e.message()
+        );
         assert!(Scopes::from_json(&json!([]), "upload.dir_scope").is_err());
         assert!(Scopes::default().is_everything());
         assert!(Scopes::default().allows("/any/where"));

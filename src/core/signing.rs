@@ -38,7 +38,8 @@ impl SigningKey {
                 secret.len()
             ));
         }
-        let mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|_| "unusable secret".to_string())?;
+        let mac =
+            Hmac::<Sha256>::new_from_slice(secret).map_err(|_| "unusable secret".to_string())?;
         Ok(SigningKey {
             kid: kid.to_string(),
             mac,

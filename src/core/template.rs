@@ -112,8 +112,7 @@ impl Policy {
                 up.limit_per_min = Some(count(v, &u.path("limit_per_min"), MAX_PER_MIN)?);
             }
             if let Some(v) = u.get_aliased("limit_per_source_ip", "limit_per_ip_source")? {
-                up.limit_per_source_ip =
-                    Some(count(v, &u.path("limit_per_source_ip"), MAX_COUNT)?);
+                up.limit_per_source_ip = Some(count(v, &u.path("limit_per_source_ip"), MAX_COUNT)?);
             }
             if let Some(v) = u.get("max") {
                 up.max = Some(count(v, &u.path("max"), MAX_COUNT)?);
@@ -266,7 +265,10 @@ impl TemplateBody {
         let mut f = Fields::of(body, "")?;
         for read_only in ["id", "created_at", "updated_at"] {
             if body.get(read_only).is_some() {
-                return Err(Refusal::field(read_only, "is set by the server and cannot be written"));
+                return Err(Refusal::field(
+                    read_only,
+                    "is set by the server and cannot be written",
+                ));
             }
         }
         let t = TemplateBody::read(&mut f)?;
@@ -300,7 +302,10 @@ impl TemplateBody {
         out.insert("description".into(), json!(self.description));
         out.insert("active".into(), json!(self.active));
         self.spec.write(out);
-        out.insert("issue_limit_per_min".into(), json!(self.issue_limit_per_min));
+        out.insert(
+            "issue_limit_per_min".into(),
+            json!(self.issue_limit_per_min),
+        );
     }
 }
 
@@ -320,7 +325,9 @@ pub fn new_template_id(random: [u8; 16]) -> String {
 
 pub fn is_template_id(s: &str) -> bool {
     s.strip_prefix("SECU_").is_some_and(|h| {
-        h.len() == 32 && h.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
+        h.len() == 32
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
     })
 }
 
@@ -408,12 +415,11 @@ const ALIASES: [(&str, &str, &str); 3] = [
 fn canonical_names(patch: &Value) -> Value {
     let mut patch = patch.clone();
     for (object, alias, name) in ALIASES {
-        if let Some(Value::Object(o)) = patch.get_mut(object) {
-            if !o.contains_key(name) {
-                if let Some(v) = o.remove(alias) {
-                    o.insert(name.to_string(), v);
-                }
-            }
+        if let Some(Value::Object(o)) = patch.get_mut(object)
+            && !o.contains_key(name)
+            && let Some(v) = o.remove(alias)
+        {
+            o.insert(name.to_string(), v);
         }
     }
     patch
@@ -468,7 +474,10 @@ mod tests {
         assert!(!p.upload.dir_scope.allows("/hello/x"));
         assert_eq!(p.listing.max, Some(3));
         assert!(p.permissions.contains(Permission::FileUpload));
-        assert_eq!(p.restrictions.countries.as_ref().unwrap().to_texts(), vec!["FR"]);
+        assert_eq!(
+            p.restrictions.countries.as_ref().unwrap().to_texts(),
+            vec!["FR"]
+        );
     }
 
     #[test]
@@ -481,7 +490,10 @@ mod tests {
         assert_eq!(t.spec.policy.upload.max, None);
         assert!(t.spec.policy.listing.dir_scope.is_everything());
         assert!(t.spec.policy.restrictions.ip_ranges.is_none());
-        assert_eq!(KeySpec::from_key_request(&json!({})).unwrap(), KeySpec::default());
+        assert_eq!(
+            KeySpec::from_key_request(&json!({})).unwrap(),
+            KeySpec::default()
+        );
     }
 
     #[test]
@@ -508,18 +520,54 @@ mod tests {
         let cases = [
             (json!({"nope": 1}), "nope: unknown field"),
             (json!({"upload": {"nope": 1}}), "upload.nope: unknown field"),
-            (json!({"permissions": ["FLY"]}), "permissions[0]: unknown permission \"FLY\""),
-            (json!({"upload": {"max": 0}}), "upload.max: must be a whole number from 1 to 1000000000"),
-            (json!({"upload": {"max": -3}}), "upload.max: must be a whole number"),
-            (json!({"upload": {"max": 1e40}}), "upload.max: must be a whole number"),
-            (json!({"upload": {"limit_per_min": 10001}}), "upload.limit_per_min:"),
-            (json!({"upload": {"max_file_size": 6_000_000_000u64}}), "upload.max_file_size:"),
-            (json!({"upload": {"dir_scope": ["/a/../b"]}}), "upload.dir_scope[0]:"),
-            (json!({"listing": {"dir_scope": ["x"]}}), "listing.dir_scope[0]:"),
-            (json!({"restrictions": {"whitelist_ip_ranges": ["1.2.3.4/40"]}}), "restrictions.whitelist_ip_ranges[0]:"),
-            (json!({"restrictions": {"whitelist_countries": ["FRA"]}}), "restrictions.whitelist_countries[0]:"),
-            (json!({"key_validity": {"expiration_duration": 604801}}), "key_validity.expiration_duration:"),
-            (json!({"key_validity": {"expire_duration": 1, "expiration_duration": 2}}), "key_validity.expiration_duration: give either"),
+            (
+                json!({"permissions": ["FLY"]}),
+                "permissions[0]: unknown permission \"FLY\"",
+            ),
+            (
+                json!({"upload": {"max": 0}}),
+                "upload.max: must be a whole number from 1 to 1000000000",
+            ),
+            (
+                json!({"upload": {"max": -3}}),
+                "upload.max: must be a whole number",
+            ),
+            (
+                json!({"upload": {"max": 1e40}}),
+                "upload.max: must be a whole number",
+            ),
+            (
+                json!({"upload": {"limit_per_min": 10001}}),
+                "upload.limit_per_min:",
+            ),
+            (
+                json!({"upload": {"max_file_size": 6_000_000_000u64}}),
+                "upload.max_file_size:",
+            ),
+            (
+                json!({"upload": {"dir_scope": ["/a/../b"]}}),
+                "upload.dir_scope[0]:",
+            ),
+            (
+                json!({"listing": {"dir_scope": ["x"]}}),
+                "listing.dir_scope[0]:",
+            ),
+            (
+                json!({"restrictions": {"whitelist_ip_ranges": ["1.2.3.4/40"]}}),
+                "restrictions.whitelist_ip_ranges[0]:",
+            ),
+            (
+                json!({"restrictions": {"whitelist_countries": ["FRA"]}}),
+                "restrictions.whitelist_countries[0]:",
+            ),
+            (
+                json!({"key_validity": {"expiration_duration": 604801}}),
+                "key_validity.expiration_duration:",
+            ),
+            (
+                json!({"key_validity": {"expire_duration": 1, "expiration_duration": 2}}),
+                "key_validity.expiration_duration: give either",
+            ),
             (json!({"issue_limit_per_min": 0}), "issue_limit_per_min:"),
             (json!({"active": "yes"}), "active: must be true or false"),
             (json!({"description": 5}), "description: must be a string"),
@@ -530,12 +578,16 @@ mod tests {
             let msg = refusal(body.clone());
             assert!(msg.starts_with(expected), "{body}: {msg}");
         }
-        assert_eq!(TemplateBody::from_json(&json!([1])).unwrap_err().code(), "INVALID_JSON");
+        assert_eq!(
+            TemplateBody::from_json(&json!([1])).unwrap_err().code(),
+            "INVALID_JSON"
+        );
     }
 
     #[test]
     fn key_request_refuses_template_only_fields() {
-        let e = KeySpec::from_key_request(&json!({"data": {"issue_limit_per_min": 3}})).unwrap_err();
+        let e =
+            KeySpec::from_key_request(&json!({"data": {"issue_limit_per_min": 3}})).unwrap_err();
         assert_eq!(e.message(), "data.issue_limit_per_min: unknown field");
         let e = KeySpec::from_key_request(&json!({"permissions": []})).unwrap_err();
         assert_eq!(e.message(), "permissions: unknown field");
@@ -546,7 +598,11 @@ mod tests {
         let mut body = doc_example();
         body["description"] = json!("widget");
         body["issue_limit_per_min"] = json!(9);
-        let t = Template::create(new_template_id([0xab; 16]), TemplateBody::from_json(&body).unwrap(), 1_795_323_661);
+        let t = Template::create(
+            new_template_id([0xab; 16]),
+            TemplateBody::from_json(&body).unwrap(),
+            1_795_323_661,
+        );
         let stored = t.to_json();
         assert_eq!(stored["id"], "SECU_ABABABABABABABABABABABABABABABAB");
         assert_eq!(stored["created_at"], "2026-11-22T05:01:01Z");
@@ -557,8 +613,17 @@ mod tests {
 
     #[test]
     fn patch_merges_and_resets() {
-        let t = Template::create(new_template_id([1; 16]), TemplateBody::from_json(&doc_example()).unwrap(), 100);
-        let p = t.patch(&json!({"active": false, "upload": {"max": null, "limit_per_min": 9}}), 200).unwrap();
+        let t = Template::create(
+            new_template_id([1; 16]),
+            TemplateBody::from_json(&doc_example()).unwrap(),
+            100,
+        );
+        let p = t
+            .patch(
+                &json!({"active": false, "upload": {"max": null, "limit_per_min": 9}}),
+                200,
+            )
+            .unwrap();
         assert!(!p.body.active);
         assert_eq!(p.body.spec.policy.upload.max, None);
         assert_eq!(p.body.spec.policy.upload.limit_per_min, Some(9));

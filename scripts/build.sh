@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds the worker into build/ with worker-build, using the locally installed
+# wasm-bindgen, esbuild and wasm-opt (worker-build would download them).
+# wrangler runs this as its [build] command.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "${SASS_EDGE_SKIP_BUILD:-}" = 1 ] && [ -f build/worker/shim.mjs ]; then
+  exit 0
+fi
+WASM_BINDGEN_BIN=$(command -v wasm-bindgen) || { echo "wasm-bindgen is missing: run scripts/setup.sh" >&2; exit 1; }
+ESBUILD_BIN=$(node -p "require.resolve('@esbuild/' + process.platform + '-' + process.arch + '/bin/esbuild')" 2>/dev/null) \
+  || { echo "esbuild is missing: run scripts/setup.sh" >&2; exit 1; }
+WASM_OPT_BIN=$PWD/node_modules/.bin/wasm-opt
+[ -x "$WASM_OPT_BIN" ] || { echo "wasm-opt is missing: run scripts/setup.sh" >&2; exit 1; }
+export WASM_BINDGEN_BIN ESBUILD_BIN WASM_OPT_BIN
+exec worker-build --release

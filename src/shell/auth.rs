@@ -1,0 +1,51 @@
+//! Who is calling an admin endpoint: the API secret key in `X-Filerobot-Key`.
+
+use worker::Request;
+
+use crate::core::config::Config;
+use crate::core::key;
+use crate::core::permission::Permission;
+use crate::core::refusal::Refusal;
+use crate::shell::http::{KEY_HEADER, header};
+
+/// An authenticated caller.
+pub enum Principal {
+    /// The bootstrap key from `ROOT_API_KEY`: every permission on every project.
+    Root,
+}
+
+impl Principal {
+    fn allows(&self, _project: &str, _permission: Permission) -> bool {
+        match self {
+            Principal::Root => true,
+        }
+    }
+}
+
+/// Authenticates the API secret key and checks it holds `permission` on `project`.
+pub fn require(
+    req: &Request,
+    config: &Config,
+    project: &str,
+    permission: Permission,
+) -> Result<Principal, Refusal> {
+    let presented = header(req, KEY_HEADER).ok_or(Refusal::RejectKey {
+        reason: "no key was sent in the X-Filerobot-Key header",
+    })?;
+    if presented.starts_with(key::PREFIX) || presented.starts_with("SASS__") {
+        return Err(Refusal::RejectKey {
+            reason: "this endpoint needs an API secret key, not a SASS key",
+        });
+    }
+    let principal = if config.root_key.matches(&presented) {
+        Principal::Root
+    } else {
+        return Err(Refusal::RejectKey {
+            reason: "the API secret key is not valid",
+        });
+    };
+    if !principal.allows(project, permission) {
+        return Err(Refusal::DenyPermission { permission });
+    }
+    Ok(principal)
+}

@@ -1,0 +1,116 @@
+//! HTTP plumbing: JSON responses, refusals as responses, CORS, bounded body
+//! reading, the platform's client headers, the clock and randomness.
+
+use futures_util::StreamExt;
+use serde_json::Value;
+use worker::{Date, Headers, Request, Response, ResponseBuilder, console_error};
+
+use crate::core::refusal::Refusal;
+
+/// Where clients send their key, as in Filerobot.
+pub const KEY_HEADER: &str = "X-Filerobot-Key";
+/// Largest JSON body accepted by the admin and key endpoints.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+pub fn now_ms() -> u64 {
+    Date::now().as_millis()
+}
+
+pub fn now_secs() -> u64 {
+    now_ms() / 1000
+}
+
+/// 16 random bytes from the platform's CSPRNG.
+pub fn random16() -> Result<[u8; 16], Refusal> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| internal("getrandom", e))?;
+    Ok(bytes)
+}
+
+/// Logs `detail` and returns the opaque refusal sent to the client.
+pub fn internal(context: &str, detail: impl std::fmt::Display) -> Refusal {
+    console_error!("internal error in {context}: {detail}");
+    Refusal::Internal
+}
+
+pub fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}
+
+pub fn json(status: u16, value: &Value) -> Response {
+    let headers = Headers::new();
+    let _ = headers.set("Content-Type", "application/json; charset=utf-8");
+    ResponseBuilder::new()
+        .with_status(status)
+        .with_headers(headers)
+        .fixed(value.to_string().into_bytes())
+}
+
+fn refusal(r: &Refusal) -> Response {
+    let mut response = json(r.status(), &r.to_json());
+    let headers = response.headers_mut();
+    if let Some(secs) = r.retry_after() {
+        let _ = headers.set("Retry-After", &secs.to_string());
+    }
+    if let Some(allow) = r.allow() {
+        let _ = headers.set("Allow", allow);
+    }
+    response
+}
+
+pub fn preflight() -> Result<Response, Refusal> {
+    Ok(ResponseBuilder::new().with_status(204).fixed(Vec::new()))
+}
+
+/// The response sent for `result`, with CORS headers on it, errors included.
+pub fn finish(result: Result<Response, Refusal>) -> Response {
+    let mut response = result.unwrap_or_else(|r| refusal(&r));
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("Access-Control-Allow-Origin", "*"),
+        (
+            "Access-Control-Allow-Methods",
+            "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+        ),
+        (
+            "Access-Control-Allow-Headers",
+            "X-Filerobot-Key, Content-Type",
+        ),
+        ("Access-Control-Expose-Headers", "Retry-After, Allow"),
+        ("Access-Control-Max-Age", "86400"),
+    ] {
+        let _ = headers.set(name, value);
+    }
+    response
+}
+
+/// Reads a JSON body of at most `limit` bytes, refusing larger ones before
+/// reading them whole.
+pub async fn read_json(req: &mut Request, limit: usize) -> Result<Value, Refusal> {
+    let declared = header(req, "Content-Length").and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(Refusal::RejectBodySize { limit });
+    }
+    let mut body = Vec::new();
+    if declared != Some(0)
+        && let Ok(mut stream) = req.stream()
+    {
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|_| Refusal::RejectJson {
+                detail: "the body could not be read".into(),
+            })?;
+            if body.len() + chunk.len() > limit {
+                return Err(Refusal::RejectBodySize { limit });
+            }
+            body.extend_from_slice(&chunk);
+        }
+    }
+    if body.is_empty() {
+        return Err(Refusal::RejectJson {
+            detail: "the body is empty".into(),
+        });
+    }
+    serde_json::from_slice(&body).map_err(|e| Refusal::RejectJson {
+        detail: e.to_string(),
+    })
+}

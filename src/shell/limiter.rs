@@ -1,0 +1,170 @@
+//! Exact counters in Durable Objects: the `Limiter` class and its client.
+//!
+//! One object per counted thing (a template and source IP, later a key). The
+//! object keeps each counter's state in its SQLite storage, one row per
+//! counter, and runs the pure math of `core::counter` between reading and
+//! writing with no `await` in between, so concurrent requests are serialised.
+//! An alarm deletes rows once they no longer matter.
+
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+use worker::{
+    Date, DurableObject, Env, Method, Request, RequestInit, Response, Result, SqlStorage, State,
+    console_error, durable_object,
+};
+
+use crate::core::counter::{CounterState, Exceeded, Take, Taken, forget_at, take_all};
+use crate::core::refusal::Refusal;
+
+pub const BINDING: &str = "LIMITER";
+
+fn down(context: &str, e: impl std::fmt::Display) -> Refusal {
+    console_error!("limiter {context} failed: {e}");
+    Refusal::LimiterDown
+}
+
+/// The refusal a client gets for an exceeded counter.
+pub fn refusal(exceeded: Exceeded) -> Refusal {
+    match exceeded {
+        Exceeded::Rate { retry_after } => Refusal::Throttle { retry_after },
+        // Totals arrive with the gateway; until then a total is a long wait.
+        Exceeded::Quota => Refusal::Throttle { retry_after: 3600 },
+    }
+}
+
+/// Asks the limiter object `name` to take one hit from every counter of
+/// `take`. Any failure to reach it is `LimiterDown`: fail closed.
+pub async fn take(env: &Env, name: &str, take: &Take) -> std::result::Result<Taken, Refusal> {
+    let body = serde_json::to_string(take).map_err(|e| down("encode", e))?;
+    let stub = env
+        .durable_object(BINDING)
+        .and_then(|ns| ns.get_by_name(name))
+        .map_err(|e| down("stub", e))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_body(Some(JsValue::from_str(&body)));
+    let req =
+        Request::new_with_init("https://limiter/take", &init).map_err(|e| down("request", e))?;
+    let mut resp = stub
+        .fetch_with_request(req)
+        .await
+        .map_err(|e| down("fetch", e))?;
+    if resp.status_code() != 200 {
+        return Err(down("status", resp.status_code()));
+    }
+    resp.json::<Taken>().await.map_err(|e| down("decode", e))
+}
+
+#[durable_object]
+pub struct Limiter {
+    state: State,
+}
+
+#[derive(Deserialize)]
+struct Row {
+    state: String,
+}
+
+#[derive(Deserialize)]
+struct Next {
+    at: Option<f64>,
+}
+
+impl Limiter {
+    fn sql(&self) -> Result<SqlStorage> {
+        let sql = self.state.storage().sql();
+        sql.exec(
+            "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, state TEXT NOT NULL, forget_at INTEGER NOT NULL)",
+            None,
+        )?;
+        Ok(sql)
+    }
+
+    fn load(sql: &SqlStorage, name: &str) -> Result<CounterState> {
+        let rows: Vec<Row> = sql
+            .exec(
+                "SELECT state FROM counters WHERE name = ?",
+                vec![name.into()],
+            )?
+            .to_array()?;
+        Ok(match rows.first() {
+            Some(row) => serde_json::from_str(&row.state)?,
+            None => CounterState::default(),
+        })
+    }
+
+    /// Schedules the alarm for the row that can be forgotten first.
+    async fn schedule(&self, sql: &SqlStorage) -> Result<()> {
+        let next: Vec<Next> = sql
+            .exec("SELECT MIN(forget_at) AS at FROM counters", None)?
+            .to_array()?;
+        let storage = self.state.storage();
+        match next.first().and_then(|n| n.at) {
+            Some(at) => {
+                let when = Date::from(worker::js_sys::Date::new(&JsValue::from_f64(at)));
+                if storage
+                    .get_alarm()
+                    .await?
+                    .is_none_or(|current| current as f64 > at)
+                {
+                    storage
+                        .set_alarm(worker::ScheduledTime::new(when.into()))
+                        .await?;
+                }
+            }
+            None => storage.delete_alarm().await?,
+        }
+        Ok(())
+    }
+}
+
+impl DurableObject for Limiter {
+    fn new(state: State, _env: Env) -> Self {
+        Self { state }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let take: Take = req.json().await?;
+        let sql = self.sql()?;
+        let now = Date::now().as_millis();
+        // From here to the last write there is no await: the decision and its
+        // bookkeeping are atomic with respect to every other request.
+        let mut counters = Vec::with_capacity(take.counters.len());
+        for (name, limit) in &take.counters {
+            counters.push((*limit, Self::load(&sql, name)?));
+        }
+        let reply = match take_all(&counters, now) {
+            Ok(next) => {
+                for ((name, limit), state) in take.counters.iter().zip(&next) {
+                    sql.exec(
+                        "INSERT INTO counters (name, state, forget_at) VALUES (?, ?, ?) \
+                         ON CONFLICT(name) DO UPDATE SET state = excluded.state, forget_at = excluded.forget_at",
+                        vec![
+                            name.as_str().into(),
+                            serde_json::to_string(state)?.into(),
+                            (forget_at(limit, state, take.keep_until) as i64).into(),
+                        ],
+                    )?;
+                }
+                self.schedule(&sql).await?;
+                Taken::Admitted { at: now }
+            }
+            Err((i, exceeded)) => Taken::Refused {
+                counter: take.counters[i].0.clone(),
+                exceeded,
+            },
+        };
+        Response::from_json(&reply)
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        let sql = self.sql()?;
+        let now = Date::now().as_millis() as i64;
+        sql.exec(
+            "DELETE FROM counters WHERE forget_at <= ?",
+            vec![now.into()],
+        )?;
+        self.schedule(&sql).await?;
+        Response::ok("")
+    }
+}

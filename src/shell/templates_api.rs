@@ -1,0 +1,94 @@
+//! The security-template admin API: `/{project}/v5/security-templates[/{id}]`.
+
+use serde_json::json;
+use worker::{Env, Request, Response};
+
+use crate::core::permission::Permission;
+use crate::core::refusal::Refusal;
+use crate::core::template::{Template, TemplateBody, new_template_id};
+use crate::shell::auth;
+use crate::shell::http::{self, MAX_JSON_BODY};
+use crate::shell::settings;
+use crate::shell::template_store::TemplateStore;
+
+fn authorize(
+    req: &Request,
+    env: &Env,
+    project: &str,
+    permission: Permission,
+) -> Result<(), Refusal> {
+    let config = settings::config(env)?;
+    auth::require(req, &config, project, permission).map(|_| ())
+}
+
+fn one(status: u16, template: &Template) -> Response {
+    http::json(
+        status,
+        &json!({ "status": "success", "template": template.to_json() }),
+    )
+}
+
+async fn existing(store: &TemplateStore, project: &str, id: &str) -> Result<Template, Refusal> {
+    store.get(project, id).await?.ok_or(Refusal::MissTemplate)
+}
+
+pub async fn create(mut req: Request, env: &Env, project: &str) -> Result<Response, Refusal> {
+    authorize(&req, env, project, Permission::ConfigChange)?;
+    let body = TemplateBody::from_json(&http::read_json(&mut req, MAX_JSON_BODY).await?)?;
+    let template = Template::create(new_template_id(http::random16()?), body, http::now_secs());
+    TemplateStore::open(env)?.put(project, &template).await?;
+    Ok(one(201, &template))
+}
+
+pub async fn list(req: &Request, env: &Env, project: &str) -> Result<Response, Refusal> {
+    authorize(req, env, project, Permission::ConfigList)?;
+    let cursor = req.url().ok().and_then(|u| {
+        u.query_pairs()
+            .find(|(k, _)| k == "cursor")
+            .map(|(_, v)| v.into_owned())
+    });
+    let (templates, next) = TemplateStore::open(env)?.list(project, cursor).await?;
+    let templates: Vec<_> = templates.iter().map(Template::to_json).collect();
+    Ok(http::json(
+        200,
+        &json!({ "status": "success", "templates": templates, "cursor": next }),
+    ))
+}
+
+pub async fn read(req: &Request, env: &Env, project: &str, id: &str) -> Result<Response, Refusal> {
+    authorize(req, env, project, Permission::ConfigList)?;
+    let template = existing(&TemplateStore::open(env)?, project, id).await?;
+    Ok(one(200, &template))
+}
+
+pub async fn patch(
+    mut req: Request,
+    env: &Env,
+    project: &str,
+    id: &str,
+) -> Result<Response, Refusal> {
+    authorize(&req, env, project, Permission::ConfigChange)?;
+    let patch = http::read_json(&mut req, MAX_JSON_BODY).await?;
+    let store = TemplateStore::open(env)?;
+    let updated = existing(&store, project, id)
+        .await?
+        .patch(&patch, http::now_secs())?;
+    store.put(project, &updated).await?;
+    Ok(one(200, &updated))
+}
+
+pub async fn delete(
+    req: &Request,
+    env: &Env,
+    project: &str,
+    id: &str,
+) -> Result<Response, Refusal> {
+    authorize(req, env, project, Permission::ConfigChange)?;
+    let store = TemplateStore::open(env)?;
+    existing(&store, project, id).await?;
+    store.delete(project, id).await?;
+    Ok(http::json(
+        200,
+        &json!({ "status": "success", "hint": "Security template deleted", "id": id }),
+    ))
+}

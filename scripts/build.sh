@@ -13,4 +13,10 @@ ESBUILD_BIN=$(node -p "require.resolve('@esbuild/' + process.platform + '-' + pr
 WASM_OPT_BIN=$PWD/node_modules/.bin/wasm-opt
 [ -x "$WASM_OPT_BIN" ] || { echo "wasm-opt is missing: run scripts/setup.sh" >&2; exit 1; }
 export WASM_BINDGEN_BIN ESBUILD_BIN WASM_OPT_BIN
-exec worker-build --release
+worker-build --release
+# Optimise for size and drop the name section. The feature list is the one
+# worker-build uses, so that no encoding workerd cannot run is emitted.
+"$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.opt.wasm -Oz --strip-debug --strip-producers \
+  --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
+  --enable-multivalue --enable-reference-types --enable-exception-handling
+mv build/index_bg.opt.wasm build/index_bg.wasm

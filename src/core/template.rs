@@ -656,6 +656,15 @@ mod tests {
     }
 
     #[test]
+    fn the_demo_template_is_a_stored_template() {
+        let demo: Value = serde_json::from_str(include_str!("../../demo/template.json")).unwrap();
+        let t = Template::from_stored(&demo).unwrap();
+        assert!(is_template_id(&t.id));
+        assert!(t.body.active);
+        assert_eq!(t.to_json(), demo, "demo/template.json is in canonical form");
+    }
+
+    #[test]
     fn template_ids() {
         assert!(is_template_id("SECU_3268740E1C82464B9BC350D868F966CB"));
         assert!(!is_template_id("SECU_3268740e1c82464b9bc350d868f966cb"));

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, native unit and property tests, the
+# release build, and end-to-end tests against a real `wrangler dev`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "cargo clippy (native and wasm32)"
+cargo clippy --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+step "unit and property tests"
+cargo test
+step "release build"
+bash scripts/build.sh
+step "end-to-end tests (wrangler dev)"
+node --test --test-reporter=spec tests/e2e/*.test.mjs

@@ -3,6 +3,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::core::ct;
+use crate::core::origin::Origin;
 use crate::core::refusal::Refusal;
 use crate::core::signing::Keyring;
 
@@ -40,6 +41,17 @@ impl RootKey {
 pub struct Config {
     pub root_key: RootKey,
     pub keyring: Keyring,
+    /// Set when `ORIGIN_URL` is: forward to it instead of storing in R2.
+    pub origin: Option<Origin>,
+}
+
+/// The raw settings, as the worker's environment gives them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RawSettings {
+    pub root_api_key: Option<String>,
+    pub signing_keys: Option<String>,
+    pub origin_url: Option<String>,
+    pub origin_secret: Option<String>,
 }
 
 fn setting<'a>(name: &'static str, raw: Option<&'a str>) -> Result<&'a str, Refusal> {
@@ -54,10 +66,9 @@ fn setting<'a>(name: &'static str, raw: Option<&'a str>) -> Result<&'a str, Refu
 
 impl Config {
     /// Parses the raw settings; a refusal names the setting that is wrong.
-    pub fn parse(
-        root_api_key: Option<&str>,
-        signing_keys: Option<&str>,
-    ) -> Result<Config, Refusal> {
+    pub fn parse(raw: &RawSettings) -> Result<Config, Refusal> {
+        let signing_keys = raw.signing_keys.as_deref();
+        let root_api_key = raw.root_api_key.as_deref();
         let keyring = Keyring::parse(setting("SIGNING_KEYS", signing_keys)?).map_err(|why| {
             Refusal::MisconfiguredSetting {
                 setting: "SIGNING_KEYS",
@@ -70,7 +81,20 @@ impl Config {
                 reason: format!("malformed: {why}"),
             }
         })?;
-        Ok(Config { root_key, keyring })
+        let origin = match raw.origin_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(url) => {
+                let secret = setting("ORIGIN_SECRET", raw.origin_secret.as_deref())?;
+                Some(Origin::parse(url, secret).map_err(|(setting, reason)| {
+                    Refusal::MisconfiguredSetting { setting, reason }
+                })?)
+            }
+        };
+        Ok(Config {
+            root_key,
+            keyring,
+            origin,
+        })
     }
 }
 
@@ -81,9 +105,18 @@ mod tests {
     const ROOT: &str = "local-root-key-0123456789abcdefghijkl";
     const SIGNING: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
 
+    fn raw(root: Option<&str>, signing: Option<&str>) -> RawSettings {
+        RawSettings {
+            root_api_key: root.map(String::from),
+            signing_keys: signing.map(String::from),
+            ..RawSettings::default()
+        }
+    }
+
     #[test]
     fn parses() {
-        let c = Config::parse(Some(ROOT), Some(SIGNING)).unwrap();
+        let c = Config::parse(&raw(Some(ROOT), Some(SIGNING))).unwrap();
+        assert!(c.origin.is_none());
         assert!(c.root_key.matches(ROOT));
         assert!(!c.root_key.matches("local-root-key-0123456789abcdefghijkm"));
         assert!(!c.root_key.matches(""));
@@ -99,11 +132,26 @@ mod tests {
             (Some(ROOT), Some("k1:abc"), "SIGNING_KEYS", "malformed"),
         ];
         for (root, signing, name, why) in cases {
-            let e = Config::parse(root, signing).unwrap_err();
+            let e = Config::parse(&raw(root, signing)).unwrap_err();
             assert_eq!(e.status(), 500);
             assert_eq!(e.code(), "CONFIG_INVALID");
             let msg = e.message();
             assert!(msg.contains(name) && msg.contains(why), "{msg}");
         }
+    }
+
+    #[test]
+    fn origin_settings() {
+        let mut r = raw(Some(ROOT), Some(SIGNING));
+        r.origin_url = Some("http://127.0.0.1:9000".into());
+        let e = Config::parse(&r).unwrap_err();
+        assert!(e.message().contains("ORIGIN_SECRET"), "{}", e.message());
+        r.origin_secret = Some(SIGNING[3..].into());
+        assert_eq!(
+            Config::parse(&r).unwrap().origin.unwrap().url,
+            "http://127.0.0.1:9000"
+        );
+        r.origin_url = Some("".into());
+        assert!(Config::parse(&r).unwrap().origin.is_none());
     }
 }

@@ -133,6 +133,16 @@ pub enum Taken {
     Refused { counter: String, exceeded: Exceeded },
 }
 
+/// Gives back the hits of an admitted `Take` whose request then failed (the
+/// store refused the upload): each counter forgets the hit stamped `at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GiveBack {
+    pub counters: Vec<(String, Limit)>,
+    pub at: u64,
+    /// As in the `Take`: lifetime totals are kept until then.
+    pub keep_until: u64,
+}
+
 /// When a counter's row can be deleted: a window once its hits have left it,
 /// a total when the key it counts for has expired.
 pub fn forget_at(limit: &Limit, state: &CounterState, keep_until: u64) -> u64 {

@@ -34,6 +34,63 @@ pub fn normalised_error(path: &str) -> Option<&'static str> {
     None
 }
 
+use crate::core::refusal::Refusal;
+
+fn hex_value(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Percent-decodes a raw URL path once. An encoded `/` or `\\` is refused, as
+/// is a `%` not followed by two hex digits or a result that is not UTF-8.
+pub fn percent_decode(raw: &str) -> Result<String, Refusal> {
+    let reject = |reason: &str| Refusal::RejectPath {
+        reason: reason.to_string(),
+    };
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hi = bytes.get(i + 1).copied().and_then(hex_value);
+            let lo = bytes.get(i + 2).copied().and_then(hex_value);
+            let (Some(hi), Some(lo)) = (hi, lo) else {
+                return Err(reject("has a % that is not followed by two hex digits"));
+            };
+            let b = hi << 4 | lo;
+            if b == b'/' || b == b'\\' {
+                return Err(reject("must not contain an encoded slash or backslash"));
+            }
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| reject("is not UTF-8 once decoded"))
+}
+
+/// A normalised absolute path, or the refusal naming what is wrong with it.
+pub fn checked(path: String) -> Result<String, Refusal> {
+    match normalised_error(&path) {
+        None => Ok(path),
+        Some(why) => Err(Refusal::RejectPath {
+            reason: why.to_string(),
+        }),
+    }
+}
+
+/// A file's path: normalised, absolute, and not the root.
+pub fn file(path: String) -> Result<String, Refusal> {
+    let path = checked(path)?;
+    if path == "/" {
+        return Err(Refusal::RejectPath {
+            reason: "must name a file, not the root".into(),
+        });
+    }
+    Ok(path)
+}
+
 /// The directory holding `path` (`/a/b.jpg` -> `/a`, `/b.jpg` -> `/`).
 pub fn parent(path: &str) -> &str {
     match path.rfind('/') {
@@ -70,6 +127,33 @@ mod tests {
             assert!(normalised_error(p).is_some(), "{p:?}");
         }
         assert!(normalised_error(&format!("/{}", "a".repeat(1024))).is_some());
+    }
+
+    #[test]
+    fn decodes_once() {
+        assert_eq!(percent_decode("/a%20b/%C3%A9.jpg").unwrap(), "/a b/é.jpg");
+        assert_eq!(percent_decode("/a%252e").unwrap(), "/a%2e");
+        assert_eq!(percent_decode("/plain").unwrap(), "/plain");
+        for bad in [
+            "/a%2Fb", "/a%2fb", "/a%5Cb", "/a%5cb", "/a%", "/a%4", "/a%zz", "/%FF",
+        ] {
+            assert_eq!(
+                percent_decode(bad).unwrap_err().code(),
+                "PATH_INVALID",
+                "{bad}"
+            );
+        }
+        // Decoded dot segments, NUL and control characters are caught by the check.
+        for bad in ["/a/%2E%2E/b", "/a/%2e", "/a%00b", "/a%0Ab", "/a//b"] {
+            let decoded = percent_decode(bad).unwrap();
+            assert_eq!(
+                checked(decoded).unwrap_err().code(),
+                "PATH_INVALID",
+                "{bad}"
+            );
+        }
+        assert!(file("/".into()).is_err());
+        assert_eq!(file("/a.jpg".into()).unwrap(), "/a.jpg");
     }
 
     #[test]

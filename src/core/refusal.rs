@@ -17,6 +17,14 @@ pub enum Refusal {
     RejectProject,
     /// A body larger than the endpoint accepts.
     RejectBodySize { limit: usize },
+    /// A file path that is not a normalised absolute path.
+    RejectPath { reason: String },
+    /// An upload without `Content-Length`.
+    RequireLength,
+    /// An upload whose body did not match its declared length.
+    RejectLengthMismatch,
+    /// An upload larger than the key's `max_file_size`.
+    RejectFileSize { limit: u64 },
     /// The credential in `X-Filerobot-Key` is missing, malformed or forged.
     RejectKey { reason: &'static str },
     /// A SASS key past its expiry.
@@ -27,14 +35,24 @@ pub enum Refusal {
     DenyProject,
     /// The template exists but is deactivated.
     DenyInactiveTemplate,
+    /// The source IP is outside the key's `whitelist_ip_ranges`.
+    DenyIp,
+    /// The country is outside the key's `whitelist_countries`.
+    DenyCountry,
+    /// The directory is outside the key's scope for this operation.
+    DenyScope { action: &'static str, dir: String },
     /// No template with this id in this project.
     MissTemplate,
     /// No such route.
     MissRoute,
+    /// No file at this path.
+    MissFile,
     /// The route exists, the method does not.
     RejectMethod { allow: &'static str },
     /// Too many calls in the sliding window; retry after `retry_after` seconds.
     Throttle { retry_after: u64 },
+    /// A lifetime counter of the key is used up.
+    ExhaustQuota { counter: String },
     /// A worker setting (secret or variable) is missing or malformed.
     MisconfiguredSetting {
         setting: &'static str,
@@ -42,8 +60,10 @@ pub enum Refusal {
     },
     /// The Durable Object that counts could not be reached: fail closed.
     LimiterDown,
-    /// Workers KV could not be read or written.
+    /// Workers KV or R2 could not be read or written.
     StorageDown,
+    /// The origin behind `ORIGIN_URL` could not be reached.
+    OriginDown,
     /// A bug or a corrupt record; the detail goes to the log, not the client.
     Internal,
 }
@@ -59,14 +79,18 @@ impl Refusal {
     pub fn status(&self) -> u16 {
         use Refusal::*;
         match self {
-            RejectJson { .. } | RejectField { .. } | RejectProject => 400,
+            RejectJson { .. } | RejectField { .. } | RejectProject | RejectPath { .. } => 400,
+            RejectLengthMismatch => 400,
             RejectKey { .. } | RejectExpiredKey => 401,
             DenyPermission { .. } | DenyProject | DenyInactiveTemplate => 403,
-            MissTemplate | MissRoute => 404,
+            DenyIp | DenyCountry | DenyScope { .. } => 403,
+            MissTemplate | MissRoute | MissFile => 404,
             RejectMethod { .. } => 405,
-            RejectBodySize { .. } => 413,
-            Throttle { .. } => 429,
+            RequireLength => 411,
+            RejectBodySize { .. } | RejectFileSize { .. } => 413,
+            Throttle { .. } | ExhaustQuota { .. } => 429,
             MisconfiguredSetting { .. } | Internal => 500,
+            OriginDown => 502,
             LimiterDown | StorageDown => 503,
         }
     }
@@ -78,6 +102,16 @@ impl Refusal {
             RejectField { .. } => "INVALID_FIELD",
             RejectProject => "PROJECT_INVALID",
             RejectBodySize { .. } => "BODY_TOO_LARGE",
+            RejectPath { .. } => "PATH_INVALID",
+            RequireLength => "LENGTH_REQUIRED",
+            RejectLengthMismatch => "LENGTH_MISMATCH",
+            RejectFileSize { .. } => "FILE_TOO_LARGE",
+            DenyIp => "IP_NOT_ALLOWED",
+            DenyCountry => "COUNTRY_NOT_ALLOWED",
+            DenyScope { .. } => "SCOPE_DENIED",
+            MissFile => "FILE_NOT_FOUND",
+            ExhaustQuota { .. } => "QUOTA_EXCEEDED",
+            OriginDown => "ORIGIN_UNAVAILABLE",
             RejectKey { .. } => "KEY_INVALID",
             RejectExpiredKey => "KEY_EXPIRED",
             DenyPermission { .. } => "PERMISSION_DENIED",
@@ -101,13 +135,27 @@ impl Refusal {
             RejectField { field, reason } => format!("{field}: {reason}"),
             RejectProject => "the project must be 1 to 32 characters of a-z and 0-9".into(),
             RejectBodySize { limit } => format!("the body is larger than {limit} bytes"),
+            RejectPath { reason } => format!("the path {reason}"),
+            RequireLength => "an upload needs a Content-Length header".into(),
+            RejectLengthMismatch => {
+                "the body did not match its Content-Length; nothing was stored".into()
+            }
+            RejectFileSize { limit } => {
+                format!("the file is larger than this key allows ({limit} bytes)")
+            }
+            DenyIp => "this key may not be used from this IP address".into(),
+            DenyCountry => "this key may not be used from this country".into(),
+            DenyScope { action, dir } => format!("this key may not {action} {dir}"),
+            MissFile => "no file at this path".into(),
+            ExhaustQuota { counter } => format!("the key's {counter} quota is used up"),
+            OriginDown => "the storage origin could not be reached".into(),
             RejectKey { reason } => (*reason).into(),
             RejectExpiredKey => "the key has expired".into(),
             DenyPermission { permission } => {
                 format!("the key lacks the {} permission", permission.name())
             }
             DenyProject => "the key was issued for another project".into(),
-            DenyInactiveTemplate => "the security template is deactivated".into(),
+            DenyInactiveTemplate => "the security template is deactivated or deleted".into(),
             MissTemplate => "no security template with this id in this project".into(),
             MissRoute => "no such endpoint".into(),
             RejectMethod { allow } => format!("this endpoint accepts {allow}"),
@@ -134,6 +182,21 @@ impl Refusal {
                 "Use the project token as the first path segment, e.g. /demo/key/SECU_..."
             }
             RejectBodySize { .. } => "Send a smaller body.",
+            RejectPath { .. } => {
+                "Use an absolute path without ., .., empty segments, backslashes, encoded slashes or control characters."
+            }
+            RequireLength => "Send the upload with its Content-Length.",
+            RejectLengthMismatch => "Send exactly as many bytes as the Content-Length declares.",
+            RejectFileSize { .. } => {
+                "Upload a smaller file, or use a key with a larger max_file_size."
+            }
+            DenyIp | DenyCountry => {
+                "Use the key from where its template allows, or ask for a key that allows this place."
+            }
+            DenyScope { .. } => "Stay inside the directories the key's dir_scope allows.",
+            MissFile => "Check the path, e.g. with GET /{project}/v5/list?folder=/.",
+            ExhaustQuota { .. } => "Request a new key.",
+            OriginDown => "Retry shortly.",
             RejectKey { .. } => "Send a valid key in the X-Filerobot-Key header.",
             RejectExpiredKey => "Request a new key from GET /{project}/key/{template}.",
             DenyPermission { .. } => "Use a key whose permissions include the one named.",
@@ -157,7 +220,7 @@ impl Refusal {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             Refusal::Throttle { retry_after } => Some(*retry_after),
-            Refusal::LimiterDown | Refusal::StorageDown => Some(1),
+            Refusal::LimiterDown | Refusal::StorageDown | Refusal::OriginDown => Some(1),
             _ => None,
         }
     }

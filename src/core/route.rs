@@ -1,6 +1,7 @@
 //! The routing table: method and path to a `Route`, or the refusal (404, 405,
 //! 400 for a malformed project) the shell sends instead.
 
+use crate::core::gateway::Verb;
 use crate::core::refusal::Refusal;
 use crate::core::template::is_template_id;
 
@@ -35,6 +36,15 @@ pub enum Route {
         project: String,
         id: String,
     },
+    /// `/{project}/v5/files/{path}[/move|/meta]` and `/{project}/v5/list`:
+    /// storage requests through the gateway. `path` is the file's path as
+    /// sent (percent-encoded); for `List` it is empty (the folder is a query
+    /// parameter).
+    Storage {
+        project: String,
+        verb: Verb,
+        path: String,
+    },
 }
 
 /// A project: the first path segment, `[a-z0-9]{1,32}`.
@@ -54,6 +64,9 @@ enum Shape {
 pub fn route(method: &str, path: &str) -> Result<Route, Refusal> {
     if method == "OPTIONS" {
         return Ok(Route::Preflight);
+    }
+    if let Some(route) = storage(method, path)? {
+        return Ok(route);
     }
     let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
     let (shape, project, id) = match segments.as_slice() {
@@ -92,6 +105,57 @@ pub fn route(method: &str, path: &str) -> Result<Route, Refusal> {
         (Shape::Template, _) => Route::DeleteTemplate { project, id },
     })
 }
+
+/// The storage routes, or `None` when `path` is not one.
+fn storage(method: &str, path: &str) -> Result<Option<Route>, Refusal> {
+    let rest = path.strip_prefix('/').unwrap_or(path);
+    let Some((project, rest)) = rest.split_once('/') else {
+        return Ok(None);
+    };
+    let (verb, file) = if rest == "v5/list" {
+        if method != "GET" {
+            return Err(Refusal::RejectMethod {
+                allow: "GET, OPTIONS",
+            });
+        }
+        (Verb::List, String::new())
+    } else if let Some(file) = rest.strip_prefix("v5/files/") {
+        let file = format!("/{file}");
+        match method {
+            "PUT" => match file.strip_suffix("/meta") {
+                Some(owner) => (Verb::SetMeta, owner.to_string()),
+                None => (Verb::Upload, file),
+            },
+            "POST" => match file.strip_suffix("/move") {
+                Some(owner) => (Verb::Move, owner.to_string()),
+                None => {
+                    return Err(Refusal::RejectMethod {
+                        allow: FILE_METHODS,
+                    });
+                }
+            },
+            "GET" | "HEAD" => (Verb::Fetch, file),
+            "DELETE" => (Verb::Delete, file),
+            _ => {
+                return Err(Refusal::RejectMethod {
+                    allow: FILE_METHODS,
+                });
+            }
+        }
+    } else {
+        return Ok(None);
+    };
+    if !is_project(project) {
+        return Err(Refusal::RejectProject);
+    }
+    Ok(Some(Route::Storage {
+        project: project.to_string(),
+        verb,
+        path: file,
+    }))
+}
+
+const FILE_METHODS: &str = "GET, HEAD, PUT, DELETE, POST (…/move), OPTIONS";
 
 #[cfg(test)]
 mod tests {
@@ -156,6 +220,69 @@ mod tests {
             })
         );
         assert_eq!(route("OPTIONS", "/anything"), Ok(Route::Preflight));
+    }
+
+    #[test]
+    fn storage_routes() {
+        let r = |m: &str, p: &str| route(m, p);
+        let s = |verb: Verb, path: &str| {
+            Ok(Route::Storage {
+                project: "demo".into(),
+                verb,
+                path: path.into(),
+            })
+        };
+        assert_eq!(
+            r("PUT", "/demo/v5/files/a/b.jpg"),
+            s(Verb::Upload, "/a/b.jpg")
+        );
+        assert_eq!(
+            r("GET", "/demo/v5/files/a/b.jpg"),
+            s(Verb::Fetch, "/a/b.jpg")
+        );
+        assert_eq!(
+            r("HEAD", "/demo/v5/files/a%20b.jpg"),
+            s(Verb::Fetch, "/a%20b.jpg")
+        );
+        assert_eq!(
+            r("DELETE", "/demo/v5/files/a/b.jpg"),
+            s(Verb::Delete, "/a/b.jpg")
+        );
+        assert_eq!(
+            r("POST", "/demo/v5/files/a/b.jpg/move"),
+            s(Verb::Move, "/a/b.jpg")
+        );
+        assert_eq!(
+            r("PUT", "/demo/v5/files/a/b.jpg/meta"),
+            s(Verb::SetMeta, "/a/b.jpg")
+        );
+        assert_eq!(r("GET", "/demo/v5/list"), s(Verb::List, ""));
+        assert_eq!(
+            r("POST", "/demo/v5/list"),
+            Err(Refusal::RejectMethod {
+                allow: "GET, OPTIONS"
+            })
+        );
+        assert_eq!(
+            r("POST", "/demo/v5/files/a.jpg"),
+            Err(Refusal::RejectMethod {
+                allow: FILE_METHODS
+            })
+        );
+        assert_eq!(
+            r("PATCH", "/demo/v5/files/a.jpg"),
+            Err(Refusal::RejectMethod {
+                allow: FILE_METHODS
+            })
+        );
+        assert_eq!(
+            r("GET", "/Demo/v5/files/a.jpg"),
+            Err(Refusal::RejectProject)
+        );
+        // Empty and odd paths reach the gateway, which refuses them as PATH_INVALID.
+        assert_eq!(r("GET", "/demo/v5/files/"), s(Verb::Fetch, "/"));
+        assert_eq!(r("GET", "/demo/v5/files//x"), s(Verb::Fetch, "//x"));
+        assert_eq!(r("GET", "/demo/v5/files"), Err(Refusal::MissRoute));
     }
 
     #[test]

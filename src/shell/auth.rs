@@ -15,12 +15,23 @@ pub enum Principal {
 }
 
 impl Principal {
-    fn allows(&self, _project: &str, _permission: Permission) -> bool {
+    pub fn allows(&self, _project: &str, _permission: Permission) -> bool {
         match self {
             Principal::Root => true,
         }
     }
+
+    /// How the principal is named to an origin and in logs.
+    pub fn id(&self) -> &'static str {
+        match self {
+            Principal::Root => "api:root",
+        }
+    }
 }
+
+pub const NO_KEY: Refusal = Refusal::RejectKey {
+    reason: "no key was sent in the X-Filerobot-Key header",
+};
 
 /// Authenticates the API secret key and checks it holds `permission` on `project`.
 pub fn require(
@@ -29,23 +40,26 @@ pub fn require(
     project: &str,
     permission: Permission,
 ) -> Result<Principal, Refusal> {
-    let presented = header(req, KEY_HEADER).ok_or(Refusal::RejectKey {
-        reason: "no key was sent in the X-Filerobot-Key header",
-    })?;
+    let presented = header(req, KEY_HEADER).ok_or(NO_KEY)?;
+    let principal = authenticate(&presented, config)?;
+    if !principal.allows(project, permission) {
+        return Err(Refusal::DenyPermission { permission });
+    }
+    Ok(principal)
+}
+
+/// The principal of an API secret key.
+pub fn authenticate(presented: &str, config: &Config) -> Result<Principal, Refusal> {
     if presented.starts_with(key::PREFIX) || presented.starts_with("SASS__") {
         return Err(Refusal::RejectKey {
             reason: "this endpoint needs an API secret key, not a SASS key",
         });
     }
-    let principal = if config.root_key.matches(&presented) {
-        Principal::Root
+    if config.root_key.matches(presented) {
+        Ok(Principal::Root)
     } else {
-        return Err(Refusal::RejectKey {
+        Err(Refusal::RejectKey {
             reason: "the API secret key is not valid",
-        });
-    };
-    if !principal.allows(project, permission) {
-        return Err(Refusal::DenyPermission { permission });
+        })
     }
-    Ok(principal)
 }

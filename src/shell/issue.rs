@@ -5,7 +5,7 @@ use serde_json::json;
 use worker::{Env, Request, Response};
 
 use crate::core::config::Config;
-use crate::core::counter::{Limit, Take, Taken};
+use crate::core::counter::{Limit, Take};
 use crate::core::key::{self, Claims, new_key_id};
 use crate::core::permission::Permission;
 use crate::core::refusal::Refusal;
@@ -70,9 +70,7 @@ pub async fn from_template(
         keep_until: http::now_ms() + MINUTE_MS,
     };
     let object = format!("issue/{project}/{id}/{}", counting_name(ip));
-    if let Taken::Refused { exceeded, .. } = limiter::take(env, &object, &take).await? {
-        return Err(limiter::refusal(exceeded));
-    }
+    limiter::take(env, &object, &take).await?;
     signed(&config, project, Some(template.id), template.body.spec)
 }
 

@@ -13,7 +13,7 @@ use worker::{
     console_error, durable_object,
 };
 
-use crate::core::counter::{CounterState, Exceeded, Take, Taken, forget_at, take_all};
+use crate::core::counter::{CounterState, Exceeded, GiveBack, Take, Taken, forget_at, take_all};
 use crate::core::refusal::Refusal;
 
 pub const BINDING: &str = "LIMITER";
@@ -23,19 +23,24 @@ fn down(context: &str, e: impl std::fmt::Display) -> Refusal {
     Refusal::LimiterDown
 }
 
-/// The refusal a client gets for an exceeded counter.
-pub fn refusal(exceeded: Exceeded) -> Refusal {
+/// The refusal a client gets when `counter` refused.
+pub fn refusal(counter: &str, exceeded: Exceeded) -> Refusal {
     match exceeded {
         Exceeded::Rate { retry_after } => Refusal::Throttle { retry_after },
-        // Totals arrive with the gateway; until then a total is a long wait.
-        Exceeded::Quota => Refusal::Throttle { retry_after: 3600 },
+        Exceeded::Quota => Refusal::ExhaustQuota {
+            // "upload.limit_per_source_ip 192.0.2.1" names the field only.
+            counter: counter.split(' ').next().unwrap_or(counter).to_string(),
+        },
     }
 }
 
-/// Asks the limiter object `name` to take one hit from every counter of
-/// `take`. Any failure to reach it is `LimiterDown`: fail closed.
-pub async fn take(env: &Env, name: &str, take: &Take) -> std::result::Result<Taken, Refusal> {
-    let body = serde_json::to_string(take).map_err(|e| down("encode", e))?;
+async fn call<T: serde::de::DeserializeOwned>(
+    env: &Env,
+    name: &str,
+    op: &str,
+    body: &impl serde::Serialize,
+) -> std::result::Result<T, Refusal> {
+    let body = serde_json::to_string(body).map_err(|e| down("encode", e))?;
     let stub = env
         .durable_object(BINDING)
         .and_then(|ns| ns.get_by_name(name))
@@ -43,8 +48,8 @@ pub async fn take(env: &Env, name: &str, take: &Take) -> std::result::Result<Tak
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_body(Some(JsValue::from_str(&body)));
-    let req =
-        Request::new_with_init("https://limiter/take", &init).map_err(|e| down("request", e))?;
+    let req = Request::new_with_init(&format!("https://limiter/{op}"), &init)
+        .map_err(|e| down("request", e))?;
     let mut resp = stub
         .fetch_with_request(req)
         .await
@@ -52,7 +57,25 @@ pub async fn take(env: &Env, name: &str, take: &Take) -> std::result::Result<Tak
     if resp.status_code() != 200 {
         return Err(down("status", resp.status_code()));
     }
-    resp.json::<Taken>().await.map_err(|e| down("decode", e))
+    resp.json::<T>().await.map_err(|e| down("decode", e))
+}
+
+/// Asks the limiter object `name` to take one hit from every counter of
+/// `take`, all or none, and returns the hit's time stamp. Any failure to reach
+/// it is `LimiterDown`: fail closed. A refusal comes back as the client's.
+pub async fn take(env: &Env, name: &str, take: &Take) -> std::result::Result<u64, Refusal> {
+    match call::<Taken>(env, name, "take", take).await? {
+        Taken::Admitted { at } => Ok(at),
+        Taken::Refused { counter, exceeded } => Err(refusal(&counter, exceeded)),
+    }
+}
+
+/// Gives back hits taken for a request that then failed. A failure is only
+/// logged: the hits then stay counted, which errs on the side of the limit.
+pub async fn give_back(env: &Env, name: &str, give_back: &GiveBack) {
+    if let Err(e) = call::<bool>(env, name, "give-back", give_back).await {
+        console_error!("could not give back counts to {name}: {}", e.message());
+    }
 }
 
 #[durable_object]
@@ -93,6 +116,19 @@ impl Limiter {
         })
     }
 
+    fn store(sql: &SqlStorage, name: &str, state: &CounterState, forget_at: u64) -> Result<()> {
+        sql.exec(
+            "INSERT INTO counters (name, state, forget_at) VALUES (?, ?, ?) \
+             ON CONFLICT(name) DO UPDATE SET state = excluded.state, forget_at = excluded.forget_at",
+            vec![
+                name.into(),
+                serde_json::to_string(state)?.into(),
+                (forget_at as i64).into(),
+            ],
+        )?;
+        Ok(())
+    }
+
     /// Schedules the alarm for the row that can be forgotten first.
     async fn schedule(&self, sql: &SqlStorage) -> Result<()> {
         let next: Vec<Next> = sql
@@ -124,6 +160,20 @@ impl DurableObject for Limiter {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        if req.path() == "/give-back" {
+            let give_back: GiveBack = req.json().await?;
+            let sql = self.sql()?;
+            for (name, limit) in &give_back.counters {
+                let state = limit.give_back(&Self::load(&sql, name)?, give_back.at);
+                Self::store(
+                    &sql,
+                    name,
+                    &state,
+                    forget_at(limit, &state, give_back.keep_until),
+                )?;
+            }
+            return Response::from_json(&true);
+        }
         let take: Take = req.json().await?;
         let sql = self.sql()?;
         let now = Date::now().as_millis();
@@ -136,15 +186,7 @@ impl DurableObject for Limiter {
         let reply = match take_all(&counters, now) {
             Ok(next) => {
                 for ((name, limit), state) in take.counters.iter().zip(&next) {
-                    sql.exec(
-                        "INSERT INTO counters (name, state, forget_at) VALUES (?, ?, ?) \
-                         ON CONFLICT(name) DO UPDATE SET state = excluded.state, forget_at = excluded.forget_at",
-                        vec![
-                            name.as_str().into(),
-                            serde_json::to_string(state)?.into(),
-                            (forget_at(limit, state, take.keep_until) as i64).into(),
-                        ],
-                    )?;
+                    Self::store(&sql, name, state, forget_at(limit, state, take.keep_until))?;
                 }
                 self.schedule(&sql).await?;
                 Taken::Admitted { at: now }

@@ -2,10 +2,14 @@
 //! HTTP. Every decision is made by `crate::core`; this only does the I/O.
 
 mod auth;
+mod gateway;
 mod http;
 mod issue;
 mod limiter;
+mod origin;
 mod settings;
+mod storage;
+mod template_state;
 mod template_store;
 mod templates_api;
 
@@ -34,5 +38,10 @@ async fn dispatch(req: Request, env: &Env) -> std::result::Result<Response, Refu
         Route::DeleteTemplate { project, id } => {
             templates_api::delete(&req, env, &project, &id).await
         }
+        Route::Storage {
+            project,
+            verb,
+            path,
+        } => gateway::handle(req, env, &project, verb, path).await,
     }
 }

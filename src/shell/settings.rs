@@ -5,13 +5,11 @@ use std::rc::Rc;
 
 use worker::Env;
 
-use crate::core::config::Config;
+use crate::core::config::{Config, RawSettings};
 use crate::core::refusal::Refusal;
 
-type Raw = (Option<String>, Option<String>);
-
 thread_local! {
-    static PARSED: RefCell<Option<(Raw, Rc<Config>)>> = const { RefCell::new(None) };
+    static PARSED: RefCell<Option<(RawSettings, Rc<Config>)>> = const { RefCell::new(None) };
 }
 
 fn read(env: &Env, name: &str) -> Option<String> {
@@ -23,7 +21,12 @@ fn read(env: &Env, name: &str) -> Option<String> {
 
 /// The parsed settings. They are parsed again only if the raw values change.
 pub fn config(env: &Env) -> Result<Rc<Config>, Refusal> {
-    let raw: Raw = (read(env, "ROOT_API_KEY"), read(env, "SIGNING_KEYS"));
+    let raw = RawSettings {
+        root_api_key: read(env, "ROOT_API_KEY"),
+        signing_keys: read(env, "SIGNING_KEYS"),
+        origin_url: read(env, "ORIGIN_URL"),
+        origin_secret: read(env, "ORIGIN_SECRET"),
+    };
     if let Some(config) = PARSED.with_borrow(|p| {
         p.as_ref()
             .filter(|(r, _)| *r == raw)
@@ -31,7 +34,7 @@ pub fn config(env: &Env) -> Result<Rc<Config>, Refusal> {
     }) {
         return Ok(config);
     }
-    let config = Rc::new(Config::parse(raw.0.as_deref(), raw.1.as_deref())?);
+    let config = Rc::new(Config::parse(&raw)?);
     PARSED.set(Some((raw, config.clone())));
     Ok(config)
 }

@@ -6,10 +6,10 @@ use worker::{Env, Request, Response};
 use crate::core::permission::Permission;
 use crate::core::refusal::Refusal;
 use crate::core::template::{Template, TemplateBody, new_template_id};
-use crate::shell::auth;
 use crate::shell::http::{self, MAX_JSON_BODY};
 use crate::shell::settings;
 use crate::shell::template_store::TemplateStore;
+use crate::shell::{auth, template_state};
 
 fn authorize(
     req: &Request,
@@ -74,6 +74,7 @@ pub async fn patch(
         .await?
         .patch(&patch, http::now_secs())?;
     store.put(project, &updated).await?;
+    template_state::forget(project, id);
     Ok(one(200, &updated))
 }
 
@@ -87,6 +88,7 @@ pub async fn delete(
     let store = TemplateStore::open(env)?;
     existing(&store, project, id).await?;
     store.delete(project, id).await?;
+    template_state::forget(project, id);
     Ok(http::json(
         200,
         &json!({ "status": "success", "hint": "Security template deleted", "id": id }),

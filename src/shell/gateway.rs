@@ -1,0 +1,161 @@
+//! The storage gateway: a file request passes the checks of `core::gateway`,
+//! takes its counters in the key's limiter, and only then reaches storage (R2,
+//! or the origin in origin mode). A request the backend does not complete
+//! gives its counts back.
+
+use worker::{Env, Request, Response};
+
+use crate::core::counter::{GiveBack, Take};
+use crate::core::gateway::{
+    self, Ask, Client, MAX_SMALL_BODY, Operation, TemplateState, Verb, admit, admit_api_key,
+    check_key, limiter_name,
+};
+use crate::core::origin::Verified;
+use crate::core::refusal::Refusal;
+use crate::core::restriction::client_ip;
+use crate::shell::auth::{self, NO_KEY};
+use crate::shell::http::{self, KEY_HEADER};
+use crate::shell::{limiter, origin, settings, storage, template_state};
+
+fn query(req: &Request, name: &str) -> Option<String> {
+    req.url()
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+pub async fn handle(
+    mut req: Request,
+    env: &Env,
+    project: &str,
+    verb: Verb,
+    raw_path: String,
+) -> Result<Response, Refusal> {
+    let config = settings::config(env)?;
+    let presented = http::header(&req, KEY_HEADER).ok_or(NO_KEY)?;
+    let client = Client {
+        ip: client_ip(http::header(&req, "CF-Connecting-IP").as_deref()),
+        country: http::header(&req, "CF-IPCountry"),
+    };
+    // Steps 1 to 3 (or the API key) before anything else is read.
+    let claims = if presented.starts_with("SASS__") {
+        Some(check_key(
+            &presented,
+            &config.keyring,
+            project,
+            http::now_secs(),
+        )?)
+    } else {
+        None
+    };
+    let principal = match claims {
+        Some(_) => None,
+        None => Some(auth::authenticate(&presented, &config)?),
+    };
+    // Move and meta calls carry a small JSON body the checks need.
+    let mut small_body = None;
+    let mut to = None;
+    let mut meta = None;
+    if matches!(verb, Verb::Move | Verb::SetMeta) {
+        let body = http::read_json(&mut req, MAX_SMALL_BODY).await?;
+        match verb {
+            Verb::Move => to = Some(gateway::move_destination(&body)?),
+            _ => meta = Some(gateway::file_meta(&body)?),
+        }
+        small_body = Some(body.to_string());
+    }
+    let ask = Ask {
+        verb,
+        path: match verb {
+            Verb::List => query(&req, "folder").unwrap_or_else(|| "/".into()),
+            _ => raw_path,
+        },
+        to,
+        length: http::header(&req, "Content-Length").and_then(|v| v.trim().parse().ok()),
+    };
+    let (operation, identity, counted) = match (&claims, &principal) {
+        (Some(claims), _) => {
+            let state = match &claims.template {
+                Some(id) => template_state::get(env, project, id).await?,
+                None => TemplateState::None,
+            };
+            let admission = admit(claims, state, &ask, &client)?;
+            let mut counted = None;
+            if !admission.counters.is_empty() {
+                let name = limiter_name(claims);
+                let take = Take {
+                    counters: admission.counters.clone(),
+                    keep_until: admission.keep_until,
+                };
+                let at = limiter::take(env, &name, &take).await?;
+                counted = Some((
+                    name,
+                    GiveBack {
+                        counters: admission.counters,
+                        at,
+                        keep_until: admission.keep_until,
+                    },
+                ));
+            }
+            (admission.operation, claims.key_id.clone(), counted)
+        }
+        (None, Some(p)) => (
+            admit_api_key(|perm| p.allows(project, perm), &ask)?,
+            p.id().to_string(),
+            None,
+        ),
+        (None, None) => return Err(NO_KEY),
+    };
+    let result = perform(
+        &req, env, &config, project, &operation, &identity, &client, small_body, meta,
+    )
+    .await;
+    let completed = matches!(&result, Ok(r) if r.status_code() < 400);
+    if let (false, Some((name, give_back))) = (completed, counted) {
+        limiter::give_back(env, &name, &give_back).await;
+    }
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn perform(
+    req: &Request,
+    env: &Env,
+    config: &crate::core::config::Config,
+    project: &str,
+    operation: &Operation,
+    identity: &str,
+    client: &Client,
+    small_body: Option<String>,
+    meta: Option<String>,
+) -> Result<Response, Refusal> {
+    match &config.origin {
+        Some(origin) => {
+            let url = req.url().map_err(|e| http::internal("url", e))?;
+            let path_and_query = match url.query() {
+                Some(q) => format!("{}?{q}", url.path()),
+                None => url.path().to_string(),
+            };
+            let client_ip = client.ip.map(|ip| ip.to_string()).unwrap_or_default();
+            let method = req.method();
+            let verified = Verified {
+                method: method.as_ref(),
+                path_and_query: &path_and_query,
+                project,
+                key_id: identity,
+                permission: operation.permission().name(),
+                client_ip: &client_ip,
+                timestamp: http::now_secs(),
+            };
+            origin::forward(req, origin, &verified, small_body).await
+        }
+        None => {
+            let page = (
+                query(req, "cursor"),
+                query(req, "limit").and_then(|l| l.parse().ok()),
+            );
+            storage::perform(env, req, project, operation, meta, page).await
+        }
+    }
+}

@@ -137,12 +137,25 @@ pub async fn perform(
             } else {
                 existing(&bucket, &key).await?
             };
+            // Not `write_http_metadata`: it needs an owned Headers, and
+            // cloning one copies it.
+            let meta = object.http_metadata();
             let headers = Headers::new();
-            object
-                .write_http_metadata(headers.clone())
-                .map_err(|e| down("metadata", e))?;
-            if !headers.has("Content-Type").unwrap_or(false) {
-                let _ = headers.set("Content-Type", "application/octet-stream");
+            let stored = [
+                (
+                    "Content-Type",
+                    meta.content_type
+                        .or(Some("application/octet-stream".into())),
+                ),
+                ("Content-Language", meta.content_language),
+                ("Content-Disposition", meta.content_disposition),
+                ("Content-Encoding", meta.content_encoding),
+                ("Cache-Control", meta.cache_control),
+            ];
+            for (name, value) in stored {
+                if let Some(value) = value {
+                    let _ = headers.set(name, &value);
+                }
             }
             let _ = headers.set("Content-Length", &object.size().to_string());
             let _ = headers.set("ETag", &object.http_etag());

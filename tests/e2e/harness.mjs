@@ -25,8 +25,11 @@ function freePort() {
   });
 }
 
-/** Starts a worker. `vars` become its .dev.vars (secrets); null leaves one out. */
-export async function startWorker(vars = {}) {
+/**
+ * Starts a worker. `vars` become its .dev.vars (secrets); null leaves one out.
+ * `withoutLimiter` drops the Durable Object binding, so counters cannot be reached.
+ */
+export async function startWorker(vars = {}, { withoutLimiter = false } = {}) {
   const shim = join(ROOT, 'build/worker/shim.mjs');
   if (!existsSync(shim)) {
     throw new Error('build/worker/shim.mjs is missing: run `bash scripts/build.sh` (or scripts/test.sh) first');
@@ -36,9 +39,13 @@ export async function startWorker(vars = {}) {
     throw new Error('wrangler is missing: run `bash scripts/setup.sh` first');
   }
   const dir = mkdtempSync(join(tmpdir(), 'sass-edge-e2e-'));
-  const config = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8')
+  let config = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8')
     .replace(/^main = .*$/m, `main = ${JSON.stringify(shim)}`)
     .replace(/^\[build\]\ncommand = .*$/m, '');
+  if (withoutLimiter) {
+    config = config.replace(/^\[\[durable_objects\.bindings\]\]\nname = "LIMITER"\nclass_name = "Limiter"$/m, '');
+    if (config.includes('name = "LIMITER"')) throw new Error('could not drop the LIMITER binding');
+  }
   writeFileSync(join(dir, 'wrangler.toml'), config);
   const all = { ROOT_API_KEY: ROOT_KEY, SIGNING_KEYS, ...vars };
   writeFileSync(
@@ -118,6 +125,20 @@ export function verifiedClaims(key, secret = SIGNING_SECRET) {
   const tag = createHmac('sha256', Buffer.from(secret, 'base64url')).update(signed).digest('base64url');
   if (tag !== m[3]) throw new Error('the key does not verify with the test secret');
   return { kid: m[1], claims: JSON.parse(Buffer.from(m[2], 'base64url').toString('utf8')) };
+}
+
+/** Signs `claims` into a v2 SASS key, as the worker would. */
+export function signKey(claims, { kid = 'e2e1', secret = SIGNING_SECRET } = {}) {
+  const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+  const signed = `SASS__v2__${kid}__${payload}`;
+  return `${signed}__${createHmac('sha256', Buffer.from(secret, 'base64url')).update(signed).digest('base64url')}`;
+}
+
+/** Mints a key on `project` with the root key; `data` is the POST /key body's data. */
+export async function mintKey(base, project, data) {
+  const r = await call(base, 'POST', `/${project}/key`, { key: ROOT_KEY, body: { data } });
+  if (r.status !== 200) throw new Error(`minting failed: ${r.status} ${r.text}`);
+  return r.body.key;
 }
 
 /** Asserts the error shape every refusal must have. */

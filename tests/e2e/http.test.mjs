@@ -14,6 +14,7 @@ before(async () => {
     startWorker({ SIGNING_KEYS: 'k1:dG9vLXNob3J0' }),
     startWorker({ ROOT_API_KEY: null }),
     startWorker({ ROOT_API_KEY: 'short' }),
+    startWorker({ ORIGIN_URL: 'http://127.0.0.1:9' }),
   ]);
 });
 after(async () => { await Promise.all([worker, ...(broken ?? [])].map((w) => w?.stop())); });
@@ -86,8 +87,12 @@ describe('settings', () => {
     assert.match((await call(broken[1].url, 'POST', '/demo/key', { key: ROOT_KEY, body: {} })).body.msg, /malformed/);
   });
 
+  test('ORIGIN_URL without ORIGIN_SECRET is a 500 naming it', async () => {
+    named(await call(broken[4].url, 'GET', '/demo/v5/files/a.txt', { key: ROOT_KEY }), 'ORIGIN_SECRET');
+  });
+
   test('a missing or malformed ROOT_API_KEY is a 500 naming it', async () => {
-    for (const w of broken.slice(2)) {
+    for (const w of broken.slice(2, 4)) {
       named(await call(w.url, 'GET', '/demo/v5/security-templates', { key: ROOT_KEY }), 'ROOT_API_KEY');
     }
   });

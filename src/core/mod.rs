@@ -12,6 +12,7 @@ pub mod key;
 pub mod origin;
 pub mod path;
 pub mod permission;
+pub mod query;
 pub mod refusal;
 pub mod restriction;
 pub mod route;

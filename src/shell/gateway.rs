@@ -17,14 +17,6 @@ use crate::shell::auth::{self, NO_KEY};
 use crate::shell::http::{self, KEY_HEADER};
 use crate::shell::{limiter, origin, settings, storage, template_state};
 
-fn query(req: &Request, name: &str) -> Option<String> {
-    req.url()
-        .ok()?
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
 pub async fn handle(
     mut req: Request,
     env: &Env,
@@ -68,7 +60,7 @@ pub async fn handle(
     let ask = Ask {
         verb,
         path: match verb {
-            Verb::List => query(&req, "folder").unwrap_or_else(|| "/".into()),
+            Verb::List => http::query(&req, "folder").unwrap_or_else(|| "/".into()),
             _ => raw_path,
         },
         to,
@@ -132,11 +124,7 @@ async fn perform(
 ) -> Result<Response, Refusal> {
     match &config.origin {
         Some(origin) => {
-            let url = req.url().map_err(|e| http::internal("url", e))?;
-            let path_and_query = match url.query() {
-                Some(q) => format!("{}?{q}", url.path()),
-                None => url.path().to_string(),
-            };
+            let path_and_query = http::path_and_query(req);
             let client_ip = client.ip.map(|ip| ip.to_string()).unwrap_or_default();
             let method = req.method();
             let verified = Verified {
@@ -152,8 +140,8 @@ async fn perform(
         }
         None => {
             let page = (
-                query(req, "cursor"),
-                query(req, "limit").and_then(|l| l.parse().ok()),
+                http::query(req, "cursor"),
+                http::query(req, "limit").and_then(|l| l.parse().ok()),
             );
             storage::perform(env, req, project, operation, meta, page).await
         }

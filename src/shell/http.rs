@@ -33,6 +33,21 @@ pub fn internal(context: &str, detail: impl std::fmt::Display) -> Refusal {
     Refusal::Internal
 }
 
+/// A query parameter of the request, decoded.
+pub fn query(req: &Request, name: &str) -> Option<String> {
+    let url = req.inner().url();
+    crate::core::query::param(crate::core::query::of_url(&url), name)
+}
+
+/// The path and query as received, percent-encoding intact.
+pub fn path_and_query(req: &Request) -> String {
+    let url = req.inner().url();
+    match crate::core::query::of_url(&url) {
+        Some(q) => format!("{}?{q}", req.path()),
+        None => req.path(),
+    }
+}
+
 pub fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
 }

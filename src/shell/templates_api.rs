@@ -42,11 +42,7 @@ pub async fn create(mut req: Request, env: &Env, project: &str) -> Result<Respon
 
 pub async fn list(req: &Request, env: &Env, project: &str) -> Result<Response, Refusal> {
     authorize(req, env, project, Permission::ConfigList)?;
-    let cursor = req.url().ok().and_then(|u| {
-        u.query_pairs()
-            .find(|(k, _)| k == "cursor")
-            .map(|(_, v)| v.into_owned())
-    });
+    let cursor = http::query(req, "cursor");
     let (templates, next) = TemplateStore::open(env)?.list(project, cursor).await?;
     let templates: Vec<_> = templates.iter().map(Template::to_json).collect();
     Ok(http::json(

@@ -90,6 +90,21 @@ impl Limit {
         next
     }
 
+    /// How many more hits would be admitted at `now_ms`.
+    pub fn remaining(&self, state: &CounterState, now_ms: u64) -> u64 {
+        match *self {
+            Limit::Window { limit, window_ms } => {
+                let used = state
+                    .hits
+                    .iter()
+                    .filter(|&&t| t + window_ms > now_ms)
+                    .count() as u64;
+                u64::from(limit).saturating_sub(used)
+            }
+            Limit::Total { limit } => limit.saturating_sub(state.total),
+        }
+    }
+
     /// When this state stops mattering to the limit, if it ever does: a
     /// window's log once its last hit has left the window.
     pub fn forgettable_at(&self, state: &CounterState) -> Option<u64> {
@@ -143,6 +158,12 @@ pub struct GiveBack {
     pub keep_until: u64,
 }
 
+/// Asks a limiter for the state of some counters, changing nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Peek {
+    pub counters: Vec<String>,
+}
+
 /// When a counter's row can be deleted: a window once its hits have left it,
 /// a total when the key it counts for has expired.
 pub fn forget_at(limit: &Limit, state: &CounterState, keep_until: u64) -> u64 {
@@ -174,6 +195,37 @@ mod tests {
         let s = l.take(&s, 61_000).unwrap();
         assert_eq!(s.hits, [2_000, 61_000]);
         assert_eq!(l.forgettable_at(&s), Some(121_000));
+    }
+
+    #[test]
+    fn remaining() {
+        let w = window(3);
+        let s = w.take(&CounterState::default(), 1_000).unwrap();
+        let s = w.take(&s, 2_000).unwrap();
+        assert_eq!(w.remaining(&s, 3_000), 1);
+        assert_eq!(w.remaining(&s, 61_500), 2);
+        assert_eq!(w.remaining(&CounterState::default(), 0), 3);
+        let t = Limit::Total { limit: 5 };
+        assert_eq!(
+            t.remaining(
+                &CounterState {
+                    hits: VecDeque::new(),
+                    total: 2
+                },
+                0
+            ),
+            3
+        );
+        assert_eq!(
+            t.remaining(
+                &CounterState {
+                    hits: VecDeque::new(),
+                    total: 9
+                },
+                0
+            ),
+            0
+        );
     }
 
     #[test]

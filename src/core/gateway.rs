@@ -2,13 +2,14 @@
 //!
 //! The checks run in a fixed order and the first that fails decides the
 //! refusal. A refused request touches no counter and no storage. Steps 1 to 3
-//! (`check_key`) need only the key; step 4 needs the template's state, which
-//! the shell looks up; steps 5 to 10 (`admit`) decide the rest and say which
+//! (`check_key`) need only the key; revocation and step 4 need state the
+//! shell looks up; steps 5 to 10 (`admit`) decide the rest and say which
 //! counters to take.
 //!
 //! 1. the key is well formed and authentic (KEY_INVALID)
 //! 2. it has not expired (KEY_EXPIRED)
 //! 3. it is for this project (PROJECT_MISMATCH)
+//!    and neither it nor a key it was attenuated from is revoked (KEY_REVOKED)
 //! 4. its template is active (TEMPLATE_INACTIVE)
 //! 5. the source IP is allowed (IP_NOT_ALLOWED)
 //! 6. the country is allowed (COUNTRY_NOT_ALLOWED)
@@ -207,6 +208,27 @@ pub struct Client {
     pub country: Option<String>,
 }
 
+/// What the shell looked up about a key: whether it (or an ancestor) is
+/// revoked, and its template's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyState {
+    pub revoked: bool,
+    pub template: TemplateState,
+}
+
+impl KeyState {
+    /// Revocation and step 4.
+    pub fn check(self) -> Result<(), Refusal> {
+        if self.revoked {
+            return Err(Refusal::RejectRevokedKey);
+        }
+        if self.template == TemplateState::Inactive {
+            return Err(Refusal::DenyInactiveTemplate);
+        }
+        Ok(())
+    }
+}
+
 /// Whether the template a key was issued from still allows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TemplateState {
@@ -241,27 +263,32 @@ pub fn check_key(key: &str, keyring: &Keyring, project: &str, now: u64) -> Resul
     Ok(claims)
 }
 
-/// Steps 4 to 9, and the plan for step 10.
-pub fn admit(
-    claims: &Claims,
-    template: TemplateState,
-    ask: &Ask,
-    client: &Client,
-) -> Result<Admission, Refusal> {
-    let policy = &claims.policy;
-    if template == TemplateState::Inactive {
-        return Err(Refusal::DenyInactiveTemplate);
-    }
-    if let Some(ranges) = &policy.restrictions.ip_ranges
+/// Steps 5 and 6: the key may be used from where the request comes from.
+pub fn check_place(claims: &Claims, client: &Client) -> Result<(), Refusal> {
+    let restrictions = &claims.policy.restrictions;
+    if let Some(ranges) = &restrictions.ip_ranges
         && !client.ip.is_some_and(|ip| ranges.contains(ip))
     {
         return Err(Refusal::DenyIp);
     }
-    if let Some(countries) = &policy.restrictions.countries
+    if let Some(countries) = &restrictions.countries
         && !countries.allows(client.country.as_deref())
     {
         return Err(Refusal::DenyCountry);
     }
+    Ok(())
+}
+
+/// Revocation, steps 4 to 9, and the plan for step 10.
+pub fn admit(
+    claims: &Claims,
+    state: KeyState,
+    ask: &Ask,
+    client: &Client,
+) -> Result<Admission, Refusal> {
+    let policy = &claims.policy;
+    state.check()?;
+    check_place(claims, client)?;
     let candidates = coarse_permissions(ask.verb);
     if !candidates.iter().any(|p| policy.permissions.contains(*p)) {
         return Err(Refusal::DenyPermission {
@@ -283,7 +310,10 @@ pub fn admit(
         }
     }
     let op = check_length(op, ask, policy.upload.max_file_size)?;
-    let counters = counters(claims, &op, client);
+    let counters = match op {
+        Operation::Upload { .. } => upload_counters(claims, client),
+        _ => listing_counters(claims),
+    };
     Ok(Admission {
         operation: op,
         counters,
@@ -291,46 +321,49 @@ pub fn admit(
     })
 }
 
-/// The key's counters that `op` must take a hit from; empty when the key has
-/// none, so that no limiter is called.
-fn counters(claims: &Claims, op: &Operation, client: &Client) -> Vec<(String, Limit)> {
-    let policy = &claims.policy;
+/// The counters an upload from `client` takes a hit from; empty when the key
+/// has none, so that no limiter is called.
+pub fn upload_counters(claims: &Claims, client: &Client) -> Vec<(String, Limit)> {
+    let up = &claims.policy.upload;
     let mut out = Vec::new();
-    if let Operation::Upload { .. } = op {
-        if let Some(limit) = policy.upload.limit_per_min {
-            out.push((
-                "upload.limit_per_min".into(),
-                Limit::Window {
-                    limit,
-                    window_ms: 60_000,
-                },
-            ));
-        }
-        if let Some(limit) = policy.upload.max {
-            out.push((
-                "upload.max".into(),
-                Limit::Total {
-                    limit: limit.into(),
-                },
-            ));
-        }
-        if let Some(limit) = policy.upload.limit_per_source_ip {
-            out.push((
-                format!("upload.limit_per_source_ip {}", counting_name(client.ip)),
-                Limit::Total {
-                    limit: limit.into(),
-                },
-            ));
-        }
-    } else if let Some(limit) = policy.listing.max {
+    if let Some(limit) = up.limit_per_min {
+        let window = Limit::Window {
+            limit,
+            window_ms: 60_000,
+        };
+        out.push(("upload.limit_per_min".into(), window));
+    }
+    if let Some(limit) = up.max {
         out.push((
-            "listing.max".into(),
+            "upload.max".into(),
+            Limit::Total {
+                limit: limit.into(),
+            },
+        ));
+    }
+    if let Some(limit) = up.limit_per_source_ip {
+        let name = format!("upload.limit_per_source_ip {}", counting_name(client.ip));
+        out.push((
+            name,
             Limit::Total {
                 limit: limit.into(),
             },
         ));
     }
     out
+}
+
+/// The counters every other call takes a hit from.
+pub fn listing_counters(claims: &Claims) -> Vec<(String, Limit)> {
+    match claims.policy.listing.max {
+        Some(limit) => vec![(
+            "listing.max".into(),
+            Limit::Total {
+                limit: limit.into(),
+            },
+        )],
+        None => Vec::new(),
+    }
 }
 
 /// Steps 7 to 9 for a permanent API secret key: no template, IP, country,
@@ -360,6 +393,22 @@ mod tests {
 
     const SECRET: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
     const NOW: u64 = 1_795_323_661;
+    const ACTIVE: KeyState = KeyState {
+        revoked: false,
+        template: TemplateState::Active,
+    };
+    const NONE: KeyState = KeyState {
+        revoked: false,
+        template: TemplateState::None,
+    };
+    const INACTIVE: KeyState = KeyState {
+        revoked: false,
+        template: TemplateState::Inactive,
+    };
+    const REVOKED: KeyState = KeyState {
+        revoked: true,
+        template: TemplateState::Inactive,
+    };
 
     fn claims(data: serde_json::Value) -> Claims {
         let spec = KeySpec::from_key_request(&json!({ "data": data })).unwrap();
@@ -370,6 +419,7 @@ mod tests {
             issued_at: NOW,
             expires_at: NOW + spec.expiration,
             policy: spec.policy,
+            lineage: Vec::new(),
         }
     }
 
@@ -432,51 +482,28 @@ mod tests {
         let c = claims(everything());
         let ok = client("192.0.2.1", "FR");
         let up = ask(Verb::Upload, "/up/a.jpg");
-        assert_eq!(code(admit(&c, TemplateState::Active, &up, &ok)), "OK");
-        assert_eq!(code(admit(&c, TemplateState::None, &up, &ok)), "OK");
+        assert_eq!(code(admit(&c, ACTIVE, &up, &ok)), "OK");
+        assert_eq!(code(admit(&c, NONE, &up, &ok)), "OK");
+        assert_eq!(code(admit(&c, INACTIVE, &up, &ok)), "TEMPLATE_INACTIVE");
         assert_eq!(
-            code(admit(&c, TemplateState::Inactive, &up, &ok)),
-            "TEMPLATE_INACTIVE"
-        );
-        assert_eq!(
-            code(admit(
-                &c,
-                TemplateState::Active,
-                &up,
-                &client("198.51.100.1", "FR")
-            )),
+            code(admit(&c, ACTIVE, &up, &client("198.51.100.1", "FR"))),
             "IP_NOT_ALLOWED"
         );
         assert_eq!(
-            code(admit(&c, TemplateState::Active, &up, &Client::default())),
+            code(admit(&c, ACTIVE, &up, &Client::default())),
             "IP_NOT_ALLOWED"
         );
         assert_eq!(
-            code(admit(
-                &c,
-                TemplateState::Active,
-                &up,
-                &client("::ffff:192.0.2.1", "FR")
-            )),
+            code(admit(&c, ACTIVE, &up, &client("::ffff:192.0.2.1", "FR"))),
             "OK"
         );
         assert_eq!(
-            code(admit(
-                &c,
-                TemplateState::Active,
-                &up,
-                &client("2001:db8::1", "FR")
-            )),
+            code(admit(&c, ACTIVE, &up, &client("2001:db8::1", "FR"))),
             "OK"
         );
         for country in ["US", "XX", "T1", ""] {
             assert_eq!(
-                code(admit(
-                    &c,
-                    TemplateState::Active,
-                    &up,
-                    &client("192.0.2.1", country)
-                )),
+                code(admit(&c, ACTIVE, &up, &client("192.0.2.1", country))),
                 "COUNTRY_NOT_ALLOWED"
             );
         }
@@ -485,12 +512,17 @@ mod tests {
             country: None,
         };
         assert_eq!(
-            code(admit(&c, TemplateState::Active, &up, &no_country)),
+            code(admit(&c, ACTIVE, &up, &no_country)),
             "COUNTRY_NOT_ALLOWED"
+        );
+        assert_eq!(
+            code(admit(&c, REVOKED, &up, &ok)),
+            "KEY_REVOKED",
+            "revocation comes first"
         );
         // An inactive template wins over every later check.
         assert_eq!(
-            code(admit(&c, TemplateState::Inactive, &up, &Client::default())),
+            code(admit(&c, INACTIVE, &up, &Client::default())),
             "TEMPLATE_INACTIVE"
         );
     }
@@ -499,7 +531,7 @@ mod tests {
     fn permissions_scopes_and_sizes() {
         let c = claims(everything());
         let ok = client("192.0.2.1", "FR");
-        let run = |a: Ask| code(admit(&c, TemplateState::Active, &a, &ok));
+        let run = |a: Ask| code(admit(&c, ACTIVE, &a, &ok));
         assert_eq!(run(ask(Verb::Upload, "/elsewhere/a.jpg")), "SCOPE_DENIED");
         assert_eq!(run(ask(Verb::Upload, "/up/deep/er/a.jpg")), "OK");
         assert_eq!(run(ask(Verb::Upload, "/upper/a.jpg")), "SCOPE_DENIED");
@@ -552,7 +584,7 @@ mod tests {
         );
         let mover =
             claims(json!({"permissions": ["FILE_MOVE"], "listing": {"dir_scope": ["/a/*"]}}));
-        let run_mover = |a: Ask| code(admit(&mover, TemplateState::None, &a, &Client::default()));
+        let run_mover = |a: Ask| code(admit(&mover, NONE, &a, &Client::default()));
         assert_eq!(run_mover(mv("/a/x", "/a/b/x")), "OK");
         assert_eq!(
             run_mover(mv("/a/x", "/a/y")),
@@ -562,22 +594,12 @@ mod tests {
         assert_eq!(run_mover(mv("/a/x", "/b/x")), "SCOPE_DENIED");
         assert_eq!(run_mover(mv("/b/x", "/a/x")), "SCOPE_DENIED");
         let reader = claims(json!({"permissions": ["OBJECTS_FETCH"]}));
-        let denied = admit(
-            &reader,
-            TemplateState::None,
-            &ask(Verb::Upload, "/a"),
-            &Client::default(),
-        );
+        let denied = admit(&reader, NONE, &ask(Verb::Upload, "/a"), &Client::default());
         assert_eq!(
             denied.unwrap_err().message(),
             "the key lacks the FILE_UPLOAD permission"
         );
-        let scope = admit(
-            &c,
-            TemplateState::None,
-            &ask(Verb::Upload, "/private/a"),
-            &ok,
-        );
+        let scope = admit(&c, NONE, &ask(Verb::Upload, "/private/a"), &ok);
         assert_eq!(
             scope.unwrap_err().message(),
             "this key may not upload into /private"
@@ -588,7 +610,7 @@ mod tests {
     fn counters_planned() {
         let c = claims(everything());
         let ok = client("192.0.2.1", "FR");
-        let up = admit(&c, TemplateState::None, &ask(Verb::Upload, "/up/a"), &ok).unwrap();
+        let up = admit(&c, NONE, &ask(Verb::Upload, "/up/a"), &ok).unwrap();
         let names: Vec<_> = up.counters.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,
@@ -599,20 +621,14 @@ mod tests {
             ]
         );
         assert_eq!(up.keep_until, (NOW + 1200 + 30) * 1000);
-        let list = admit(&c, TemplateState::None, &ask(Verb::List, "/pub"), &ok).unwrap();
+        let list = admit(&c, NONE, &ask(Verb::List, "/pub"), &ok).unwrap();
         assert_eq!(
             list.counters,
             vec![("listing.max".to_string(), Limit::Total { limit: 9 })]
         );
         let free = claims(json!({"permissions": ["FILE_UPLOAD", "OBJECTS_LIST"]}));
         for verb in [Verb::Upload, Verb::List] {
-            let a = admit(
-                &free,
-                TemplateState::None,
-                &ask(verb, "/x"),
-                &Client::default(),
-            )
-            .unwrap();
+            let a = admit(&free, NONE, &ask(verb, "/x"), &Client::default()).unwrap();
             assert!(a.counters.is_empty(), "no counters, no limiter call");
         }
     }
@@ -653,7 +669,7 @@ mod tests {
         #[test]
         fn admitted_paths_stay_in_scope(raw in "/(up|upper|%2e%2e|\\.\\.|\\.|%2F|%5C|a|%00|%41|/){0,6}(/[a-z.%0-9]{0,4}){0,3}") {
             let c = claims(json!({"permissions": ["FILE_UPLOAD"], "upload": {"dir_scope": ["/up/*"]}}));
-            if let Ok(a) = admit(&c, TemplateState::None, &ask(Verb::Upload, &raw), &Client::default()) {
+            if let Ok(a) = admit(&c, NONE, &ask(Verb::Upload, &raw), &Client::default()) {
                 let Operation::Upload { path, .. } = a.operation else { panic!("not an upload") };
                 proptest::prop_assert!(path.starts_with("/up/"), "{path}");
                 proptest::prop_assert!(path::normalised_error(&path).is_none(), "{path}");

@@ -47,20 +47,24 @@ pub struct Claims {
     pub issued_at: u64,
     pub expires_at: u64,
     pub policy: Policy,
+    /// The ids of the keys this one was attenuated from, oldest first;
+    /// revoking any of them revokes this key.
+    pub lineage: Vec<String>,
 }
 
 pub fn new_key_id(random: [u8; 16]) -> String {
     hex::lower(&random)
 }
 
-fn is_key_id(s: &str) -> bool {
+pub fn is_key_id(s: &str) -> bool {
     s.len() == 32
         && s.bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 impl Claims {
-    fn to_json(&self) -> Value {
+    /// The claims as JSON, as carried in the key.
+    pub fn to_json(&self) -> Value {
         let mut out = Map::new();
         out.insert("project".into(), json!(self.project));
         if let Some(t) = &self.template {
@@ -69,6 +73,9 @@ impl Claims {
         out.insert("key_id".into(), json!(self.key_id));
         out.insert("issued_at".into(), json!(self.issued_at));
         out.insert("expires_at".into(), json!(self.expires_at));
+        if !self.lineage.is_empty() {
+            out.insert("lineage".into(), json!(self.lineage));
+        }
         self.policy.write_compact(&mut out);
         Value::Object(out)
     }
@@ -92,9 +99,17 @@ impl Claims {
         };
         let issued_at = time(f.get("issued_at"), "issued_at")?;
         let expires_at = time(f.get("expires_at"), "expires_at")?;
+        let lineage: Vec<String> = match f.get("lineage") {
+            Some(v) => serde_json::from_value(v.clone())
+                .map_err(|_| Refusal::field("lineage", "is malformed"))?,
+            None => Vec::new(),
+        };
         let policy = Policy::read(&mut f)?;
         f.finish()?;
-        if !is_key_id(&key_id) || template.as_deref().is_some_and(|t| !is_template_id(t)) {
+        if !is_key_id(&key_id)
+            || template.as_deref().is_some_and(|t| !is_template_id(t))
+            || !lineage.iter().all(|id| is_key_id(id))
+        {
             return Err(Refusal::field("key_id", "is malformed"));
         }
         Ok(Claims {
@@ -104,6 +119,7 @@ impl Claims {
             issued_at,
             expires_at,
             policy,
+            lineage,
         })
     }
 
@@ -205,6 +221,7 @@ mod tests {
             issued_at: 1_795_323_661,
             expires_at: 1_795_323_661 + 1200,
             policy: spec.policy,
+            lineage: Vec::new(),
         }
     }
 

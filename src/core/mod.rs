@@ -2,6 +2,8 @@
 //! deterministic, takes `now` and randomness as arguments, and is tested
 //! natively with `cargo test`.
 
+pub mod api_key;
+pub mod attenuate;
 pub mod config;
 pub mod counter;
 pub mod ct;

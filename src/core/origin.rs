@@ -9,7 +9,7 @@
 //! {method}            e.g. PUT
 //! {path and query}    as forwarded, e.g. /demo/v5/files/a.jpg
 //! {X-Sass-Project}
-//! {X-Sass-Key-Id}     the SASS key's id, or "api:root" for the root API key
+//! {X-Sass-Key-Id}     the SASS key's id, or "api:{id}" for an API key ("api:root")
 //! {X-Sass-Permission} e.g. FILE_UPLOAD
 //! {X-Sass-Client-Ip}  empty when unknown
 //! {X-Sass-Timestamp}  Unix seconds

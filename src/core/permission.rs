@@ -43,6 +43,17 @@ permissions! {
     ObjectsAirboxManage => "OBJECTS_AIRBOX_MANAGE",
     ObjectsApprovalManage => "OBJECTS_APPROVAL_MANAGE",
     ObjectsApprovalVote => "OBJECTS_APPROVAL_VOTE",
+    AccessRead => "ACCESS_READ",
+    AccessManage => "ACCESS_MANAGE",
+}
+
+/// Which permissions a list may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    /// Templates and SASS keys: every permission but ACCESS_*.
+    Template,
+    /// API secret keys: every permission.
+    ApiKey,
 }
 
 impl Permission {
@@ -57,6 +68,12 @@ impl Permission {
     fn bit(self) -> u32 {
         1 << (self as u32)
     }
+
+    /// Whether templates and SASS keys may hold it (ACCESS_* is for API keys).
+    pub fn fits(self, holder: Holder) -> bool {
+        holder == Holder::ApiKey
+            || !matches!(self, Permission::AccessRead | Permission::AccessManage)
+    }
 }
 
 /// A set of permissions, held as a bit mask.
@@ -64,8 +81,24 @@ impl Permission {
 pub struct Permissions(u32);
 
 impl Permissions {
-    pub fn all() -> Self {
-        Permissions(Permission::ALL.iter().fold(0, |m, p| m | p.bit()))
+    /// Every permission `holder` may hold.
+    pub fn all(holder: Holder) -> Self {
+        Permissions(
+            Permission::ALL
+                .iter()
+                .filter(|p| p.fits(holder))
+                .fold(0, |m, p| m | p.bit()),
+        )
+    }
+
+    /// Whether every permission of `self` is in `other`.
+    pub fn is_subset(self, other: Permissions) -> bool {
+        self.0 & !other.0 == 0
+    }
+
+    /// The permissions of `self` missing from `other`.
+    pub fn missing_from(self, other: Permissions) -> Vec<&'static str> {
+        Permissions(self.0 & !other.0).names()
     }
 
     pub fn contains(self, p: Permission) -> bool {
@@ -87,8 +120,13 @@ impl Permissions {
         self.iter().map(Permission::name).collect()
     }
 
-    /// Parses a JSON list of names; `field` names the list in refusals.
-    pub fn from_json(value: &serde_json::Value, field: &str) -> Result<Self, Refusal> {
+    /// Parses a JSON list of names that `holder` may hold; `field` names the
+    /// list in refusals.
+    pub fn from_json(
+        value: &serde_json::Value,
+        field: &str,
+        holder: Holder,
+    ) -> Result<Self, Refusal> {
         let list = value
             .as_array()
             .ok_or_else(|| Refusal::field(field, "must be a list of permission names"))?;
@@ -97,12 +135,14 @@ impl Permissions {
             let name = item
                 .as_str()
                 .ok_or_else(|| Refusal::field(format!("{field}[{i}]"), "must be a string"))?;
-            let p = Permission::parse(name).ok_or_else(|| {
-                Refusal::field(
-                    format!("{field}[{i}]"),
-                    format!("unknown permission {name:?}"),
-                )
-            })?;
+            let p = Permission::parse(name)
+                .filter(|p| p.fits(holder))
+                .ok_or_else(|| {
+                    Refusal::field(
+                        format!("{field}[{i}]"),
+                        format!("unknown permission {name:?}"),
+                    )
+                })?;
             set.insert(p);
         }
         Ok(set)
@@ -116,7 +156,7 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        assert_eq!(Permission::ALL.len(), 23);
+        assert_eq!(Permission::ALL.len(), 25);
         for p in Permission::ALL {
             assert_eq!(Permission::parse(p.name()), Some(*p));
         }
@@ -126,14 +166,24 @@ mod tests {
 
     #[test]
     fn set_from_json() {
-        let s = Permissions::from_json(&json!(["FILE_UPLOAD", "DIR_MOV"]), "permissions").unwrap();
+        let t = Holder::Template;
+        let s =
+            Permissions::from_json(&json!(["FILE_UPLOAD", "DIR_MOV"]), "permissions", t).unwrap();
         assert!(s.contains(Permission::FileUpload));
         assert!(s.contains(Permission::DirMove));
         assert!(!s.contains(Permission::FileDelete));
         assert_eq!(s.names(), vec!["FILE_UPLOAD", "DIR_MOVE"]);
-        let e = Permissions::from_json(&json!(["FILE_UPLOAD", "NOPE"]), "permissions").unwrap_err();
+        let e =
+            Permissions::from_json(&json!(["FILE_UPLOAD", "NOPE"]), "permissions", t).unwrap_err();
         assert_eq!(e.message(), "permissions[1]: unknown permission \"NOPE\"");
-        assert!(Permissions::from_json(&json!("FILE_UPLOAD"), "permissions").is_err());
-        assert_eq!(Permissions::all().iter().count(), 23);
+        assert!(Permissions::from_json(&json!("FILE_UPLOAD"), "permissions", t).is_err());
+        assert!(Permissions::from_json(&json!(["ACCESS_READ"]), "permissions", t).is_err());
+        let a = Permissions::from_json(&json!(["ACCESS_READ"]), "p", Holder::ApiKey).unwrap();
+        assert!(a.contains(Permission::AccessRead));
+        assert_eq!(Permissions::all(t).iter().count(), 23);
+        assert_eq!(Permissions::all(Holder::ApiKey).iter().count(), 25);
+        assert!(s.is_subset(Permissions::all(t)));
+        assert!(!a.is_subset(s));
+        assert_eq!(a.missing_from(s), vec!["ACCESS_READ"]);
     }
 }

@@ -29,10 +29,17 @@ pub enum Refusal {
     RejectKey { reason: &'static str },
     /// A SASS key past its expiry.
     RejectExpiredKey,
+    /// A revoked SASS key, or one attenuated from a revoked key.
+    RejectRevokedKey,
     /// The credential is valid but lacks a permission.
     DenyPermission { permission: Permission },
     /// A SASS key used on another project than the one it was issued for.
     DenyProject,
+    /// A new key (attenuated, or an API key) would be broader than its
+    /// creator in `field`.
+    DenyBroader { field: String, reason: String },
+    /// The root key cannot be changed or deleted through the API.
+    DenyRootChange,
     /// The template exists but is deactivated.
     DenyInactiveTemplate,
     /// The source IP is outside the key's `whitelist_ip_ranges`.
@@ -47,6 +54,8 @@ pub enum Refusal {
     MissRoute,
     /// No file at this path.
     MissFile,
+    /// No API secret key with this id.
+    MissApiKey,
     /// The route exists, the method does not.
     RejectMethod { allow: &'static str },
     /// Too many calls in the sliding window; retry after `retry_after` seconds.
@@ -81,10 +90,11 @@ impl Refusal {
         match self {
             RejectJson { .. } | RejectField { .. } | RejectProject | RejectPath { .. } => 400,
             RejectLengthMismatch => 400,
-            RejectKey { .. } | RejectExpiredKey => 401,
+            RejectKey { .. } | RejectExpiredKey | RejectRevokedKey => 401,
             DenyPermission { .. } | DenyProject | DenyInactiveTemplate => 403,
             DenyIp | DenyCountry | DenyScope { .. } => 403,
-            MissTemplate | MissRoute | MissFile => 404,
+            DenyBroader { .. } | DenyRootChange => 403,
+            MissTemplate | MissRoute | MissFile | MissApiKey => 404,
             RejectMethod { .. } => 405,
             RequireLength => 411,
             RejectBodySize { .. } | RejectFileSize { .. } => 413,
@@ -114,6 +124,10 @@ impl Refusal {
             OriginDown => "ORIGIN_UNAVAILABLE",
             RejectKey { .. } => "KEY_INVALID",
             RejectExpiredKey => "KEY_EXPIRED",
+            RejectRevokedKey => "KEY_REVOKED",
+            DenyBroader { .. } => "KEY_TOO_BROAD",
+            DenyRootChange => "ROOT_KEY_PROTECTED",
+            MissApiKey => "API_KEY_NOT_FOUND",
             DenyPermission { .. } => "PERMISSION_DENIED",
             DenyProject => "PROJECT_MISMATCH",
             DenyInactiveTemplate => "TEMPLATE_INACTIVE",
@@ -151,6 +165,12 @@ impl Refusal {
             OriginDown => "the storage origin could not be reached".into(),
             RejectKey { reason } => (*reason).into(),
             RejectExpiredKey => "the key has expired".into(),
+            RejectRevokedKey => "the key has been revoked".into(),
+            DenyBroader { field, reason } => format!("{field}: {reason}"),
+            DenyRootChange => {
+                "the root key is set by ROOT_API_KEY and cannot be changed here".into()
+            }
+            MissApiKey => "no API secret key with this id".into(),
             DenyPermission { permission } => {
                 format!("the key lacks the {} permission", permission.name())
             }
@@ -199,6 +219,12 @@ impl Refusal {
             OriginDown => "Retry shortly.",
             RejectKey { .. } => "Send a valid key in the X-Filerobot-Key header.",
             RejectExpiredKey => "Request a new key from GET /{project}/key/{template}.",
+            RejectRevokedKey => "Request a new key; this one was revoked by the operator.",
+            DenyBroader { .. } => {
+                "Ask for no more than the presented key (or the caller's API key) holds."
+            }
+            DenyRootChange => "Change the worker secret with `wrangler secret put ROOT_API_KEY`.",
+            MissApiKey => "List the keys with GET /v5/api-keys.",
             DenyPermission { .. } => "Use a key whose permissions include the one named.",
             DenyProject => "Use a key issued for this project.",
             DenyInactiveTemplate => "Ask the operator to reactivate the security template.",

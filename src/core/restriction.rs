@@ -93,6 +93,14 @@ impl IpRanges {
     pub fn to_texts(&self) -> Vec<String> {
         self.0.iter().map(IpNet::to_string).collect()
     }
+
+    /// The first range of `self` that no range of `other` contains, if any.
+    pub fn first_outside(&self, other: &IpRanges) -> Option<String> {
+        self.0
+            .iter()
+            .find(|net| !other.0.iter().any(|o| o.contains(*net)))
+            .map(IpNet::to_string)
+    }
 }
 
 /// `whitelist_countries`: ISO 3166-1 alpha-2 codes, held in upper case.
@@ -146,6 +154,14 @@ impl Countries {
             .iter()
             .map(|c| String::from_utf8_lossy(c).into_owned())
             .collect()
+    }
+
+    /// The first country of `self` not in `other`, if any.
+    pub fn first_outside(&self, other: &Countries) -> Option<String> {
+        self.0
+            .iter()
+            .find(|c| !other.0.contains(c))
+            .map(|c| String::from_utf8_lossy(c).into_owned())
     }
 }
 
@@ -251,6 +267,28 @@ mod tests {
         for bad in ["FRA", "F", "F1", "T1", "XX", "", "é"] {
             assert!(Countries::from_json(&json!([bad]), "c").is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn containment() {
+        let parent = ranges(&["10.0.0.0/8", "2001:db8::/32"]);
+        assert_eq!(
+            ranges(&["10.1.0.0/16", "10.2.3.4"]).first_outside(&parent),
+            None
+        );
+        assert_eq!(
+            ranges(&["10.1.0.0/16", "11.0.0.0/8"]).first_outside(&parent),
+            Some("11.0.0.0/8".into())
+        );
+        assert_eq!(
+            ranges(&["0.0.0.0/0"]).first_outside(&parent),
+            Some("0.0.0.0/0".into())
+        );
+        assert_eq!(ranges(&["2001:db8:1::/48"]).first_outside(&parent), None);
+        let fr = Countries::from_json(&json!(["FR", "DE"]), "c").unwrap();
+        let us = Countries::from_json(&json!(["FR", "US"]), "c").unwrap();
+        assert_eq!(us.first_outside(&fr), Some("US".into()));
+        assert_eq!(fr.first_outside(&fr), None);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The routing table: method and path to a `Route`, or the refusal (404, 405,
 //! 400 for a malformed project) the shell sends instead.
 
+use crate::core::api_key::is_api_key_id;
 use crate::core::gateway::Verb;
+use crate::core::key::is_key_id;
 use crate::core::refusal::Refusal;
 use crate::core::template::is_template_id;
 
@@ -9,6 +11,28 @@ use crate::core::template::is_template_id;
 pub enum Route {
     /// A CORS preflight, answered without a credential.
     Preflight,
+    /// `GET /openapi.json`: the API's description.
+    OpenApi,
+    ListApiKeys,
+    CreateApiKey,
+    ReadApiKey {
+        id: String,
+    },
+    PatchApiKey {
+        id: String,
+    },
+    DeleteApiKey {
+        id: String,
+    },
+    /// `DELETE /{project}/v5/keys/{key_id}`: revoke one issued SASS key.
+    RevokeKey {
+        project: String,
+        key_id: String,
+    },
+    /// `GET /{project}/v5/key/introspect`: what the presented key is and has left.
+    Introspect {
+        project: String,
+    },
     /// `GET /{project}/key/{template}`: issue a key from a template.
     IssueKey {
         project: String,
@@ -59,6 +83,69 @@ enum Shape {
     Keys,
     Templates,
     Template,
+    Revoke,
+    Introspect,
+}
+
+/// Every route, as (method, path) in the OpenAPI document's notation. A unit
+/// test checks `route` against it and it against `openapi.json`.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/openapi.json"),
+    ("GET", "/v5/api-keys"),
+    ("POST", "/v5/api-keys"),
+    ("GET", "/v5/api-keys/{id}"),
+    ("PATCH", "/v5/api-keys/{id}"),
+    ("DELETE", "/v5/api-keys/{id}"),
+    ("GET", "/{project}/key/{template_id}"),
+    ("GET", "/{project}/v5/key/{template_id}"),
+    ("POST", "/{project}/key"),
+    ("POST", "/{project}/v5/key"),
+    ("GET", "/{project}/v5/key/introspect"),
+    ("DELETE", "/{project}/v5/keys/{key_id}"),
+    ("GET", "/{project}/v5/security-templates"),
+    ("POST", "/{project}/v5/security-templates"),
+    ("GET", "/{project}/v5/security-templates/{id}"),
+    ("PATCH", "/{project}/v5/security-templates/{id}"),
+    ("DELETE", "/{project}/v5/security-templates/{id}"),
+    ("PUT", "/{project}/v5/files/{path}"),
+    ("GET", "/{project}/v5/files/{path}"),
+    ("HEAD", "/{project}/v5/files/{path}"),
+    ("DELETE", "/{project}/v5/files/{path}"),
+    ("POST", "/{project}/v5/files/{path}/move"),
+    ("PUT", "/{project}/v5/files/{path}/meta"),
+    ("GET", "/{project}/v5/list"),
+];
+
+/// The routes that name no project.
+fn company(method: &str, segments: &[&str]) -> Option<Result<Route, Refusal>> {
+    let (allow, route) = match segments {
+        ["openapi.json"] => ("GET, OPTIONS", (method == "GET").then_some(Route::OpenApi)),
+        ["v5", "api-keys"] => (
+            "GET, POST, OPTIONS",
+            match method {
+                "GET" => Some(Route::ListApiKeys),
+                "POST" => Some(Route::CreateApiKey),
+                _ => None,
+            },
+        ),
+        ["v5", "api-keys", id] => {
+            if !is_api_key_id(id) {
+                return Some(Err(Refusal::MissApiKey));
+            }
+            let id = id.to_string();
+            (
+                "GET, PATCH, DELETE, OPTIONS",
+                match method {
+                    "GET" => Some(Route::ReadApiKey { id }),
+                    "PATCH" => Some(Route::PatchApiKey { id }),
+                    "DELETE" => Some(Route::DeleteApiKey { id }),
+                    _ => None,
+                },
+            )
+        }
+        _ => return None,
+    };
+    Some(route.ok_or(Refusal::RejectMethod { allow }))
 }
 
 pub fn route(method: &str, path: &str) -> Result<Route, Refusal> {
@@ -69,7 +156,12 @@ pub fn route(method: &str, path: &str) -> Result<Route, Refusal> {
         return Ok(route);
     }
     let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
+    if let Some(route) = company(method, &segments) {
+        return route;
+    }
     let (shape, project, id) = match segments.as_slice() {
+        [p, "v5", "key", "introspect"] => (Shape::Introspect, *p, ""),
+        [p, "v5", "keys", k] => (Shape::Revoke, *p, *k),
         [p, "key", t] | [p, "v5", "key", t] => (Shape::Key, *p, *t),
         [p, "key"] | [p, "v5", "key"] => (Shape::Keys, *p, ""),
         [p, "v5", "security-templates"] => (Shape::Templates, *p, ""),
@@ -81,6 +173,8 @@ pub fn route(method: &str, path: &str) -> Result<Route, Refusal> {
         Shape::Keys => "POST, OPTIONS",
         Shape::Templates => "GET, POST, OPTIONS",
         Shape::Template => "GET, PATCH, DELETE, OPTIONS",
+        Shape::Revoke => "DELETE, OPTIONS",
+        Shape::Introspect => "GET, OPTIONS",
     };
     if !allow.split(", ").any(|m| m == method) {
         return Err(Refusal::RejectMethod { allow });
@@ -90,6 +184,12 @@ pub fn route(method: &str, path: &str) -> Result<Route, Refusal> {
     }
     if matches!(shape, Shape::Key | Shape::Template) && !is_template_id(id) {
         return Err(Refusal::MissTemplate);
+    }
+    if matches!(shape, Shape::Revoke) && !is_key_id(id) {
+        return Err(Refusal::field(
+            "key_id",
+            "must be the 32 hex digits of a key id",
+        ));
     }
     let (project, id) = (project.to_string(), id.to_string());
     Ok(match (shape, method) {
@@ -103,6 +203,11 @@ pub fn route(method: &str, path: &str) -> Result<Route, Refusal> {
         (Shape::Template, "GET") => Route::ReadTemplate { project, id },
         (Shape::Template, "PATCH") => Route::PatchTemplate { project, id },
         (Shape::Template, _) => Route::DeleteTemplate { project, id },
+        (Shape::Revoke, _) => Route::RevokeKey {
+            project,
+            key_id: id,
+        },
+        (Shape::Introspect, _) => Route::Introspect { project },
     })
 }
 
@@ -220,6 +325,141 @@ mod tests {
             })
         );
         assert_eq!(route("OPTIONS", "/anything"), Ok(Route::Preflight));
+    }
+
+    /// A concrete path for each `{…}` of a route.
+    fn sample(path: &str) -> String {
+        path.replace("{project}", "demo")
+            .replace("{template_id}", T)
+            .replace("{key_id}", "0123456789abcdef0123456789abcdef")
+            .replace(
+                "/v5/api-keys/{id}",
+                "/v5/api-keys/APIK_0123456789ABCDEF0123456789ABCDEF",
+            )
+            .replace("{id}", T)
+            .replace("{path}", "a/b.jpg")
+    }
+
+    #[test]
+    fn every_listed_route_routes_and_nothing_else_does() {
+        const METHODS: [&str; 6] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+        for (method, path) in ROUTES {
+            assert!(route(method, &sample(path)).is_ok(), "{method} {path}");
+        }
+        // Every path built from the routes' own words, in every method: it
+        // routes only if ROUTES lists it.
+        let words = [
+            "demo",
+            "v5",
+            "key",
+            "keys",
+            "introspect",
+            "security-templates",
+            "files",
+            "list",
+            "api-keys",
+            "openapi.json",
+            "move",
+            "meta",
+            T,
+            "0123456789abcdef0123456789abcdef",
+            "APIK_0123456789ABCDEF0123456789ABCDEF",
+            "a",
+        ];
+        let listed: Vec<(String, String)> = ROUTES
+            .iter()
+            .map(|(m, p)| (m.to_string(), sample(p)))
+            .collect();
+        let mut paths = vec![String::new()];
+        for _ in 0..4 {
+            paths = paths
+                .iter()
+                .flat_map(|p| words.iter().map(move |w| format!("{p}/{w}")))
+                .collect();
+            for path in &paths {
+                for method in METHODS {
+                    if let Ok(r) = route(method, path) {
+                        // Any project-shaped first segment is a {project}.
+                        let (first, rest) = path[1..].split_once('/').unwrap_or((&path[1..], ""));
+                        let as_demo = if is_project(first) {
+                            format!("/demo/{rest}")
+                        } else {
+                            path.clone()
+                        };
+                        let files = as_demo.starts_with("/demo/v5/files/");
+                        let known = listed
+                            .iter()
+                            .any(|(m, p)| m == method && (p == path || *p == as_demo));
+                        assert!(
+                            known || files,
+                            "{method} {path} routes to {r:?} but is not in ROUTES"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// The OpenAPI document lists exactly the routes served.
+    #[test]
+    fn openapi_matches_routes() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../openapi.json")).unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        let mut documented: Vec<(String, String)> = Vec::new();
+        for (path, ops) in doc["paths"].as_object().unwrap() {
+            for method in ops.as_object().unwrap().keys() {
+                documented.push((method.to_uppercase(), path.clone()));
+            }
+        }
+        let mut served: Vec<(String, String)> = ROUTES
+            .iter()
+            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .collect();
+        documented.sort();
+        served.sort();
+        assert_eq!(documented, served);
+    }
+
+    #[test]
+    fn lifecycle_routes() {
+        assert_eq!(route("GET", "/openapi.json"), Ok(Route::OpenApi));
+        assert_eq!(route("GET", "/v5/api-keys"), Ok(Route::ListApiKeys));
+        assert_eq!(
+            route("PUT", "/v5/api-keys"),
+            Err(Refusal::RejectMethod {
+                allow: "GET, POST, OPTIONS"
+            })
+        );
+        assert_eq!(
+            route("DELETE", "/v5/api-keys/root"),
+            Ok(Route::DeleteApiKey { id: "root".into() })
+        );
+        assert_eq!(route("GET", "/v5/api-keys/nope"), Err(Refusal::MissApiKey));
+        assert_eq!(
+            route("GET", "/demo/v5/key/introspect"),
+            Ok(Route::Introspect {
+                project: "demo".into()
+            })
+        );
+        let k = "0123456789abcdef0123456789abcdef";
+        assert_eq!(
+            route("DELETE", &format!("/demo/v5/keys/{k}")),
+            Ok(Route::RevokeKey {
+                project: "demo".into(),
+                key_id: k.into()
+            })
+        );
+        assert_eq!(
+            route("DELETE", "/demo/v5/keys/nope").unwrap_err().code(),
+            "INVALID_FIELD"
+        );
+        assert_eq!(
+            route("GET", &format!("/demo/v5/keys/{k}")),
+            Err(Refusal::RejectMethod {
+                allow: "DELETE, OPTIONS"
+            })
+        );
     }
 
     #[test]

@@ -47,6 +47,15 @@ impl DirScope {
                 && dir.as_bytes().get(self.base.len()) == Some(&b'/'))
     }
 
+    /// Whether every directory this scope allows is allowed by `other`.
+    pub fn within(&self, other: &DirScope) -> bool {
+        if other.recursive {
+            other.allows(&self.base)
+        } else {
+            !self.recursive && self.base == other.base
+        }
+    }
+
     pub fn to_text(&self) -> String {
         match (self.recursive, self.base.as_str()) {
             (true, "/") => "/*".into(),
@@ -73,6 +82,14 @@ impl Default for Scopes {
 impl Scopes {
     pub fn allows(&self, dir: &str) -> bool {
         self.0.iter().any(|s| s.allows(dir))
+    }
+
+    /// The first entry of `self` that `other` does not cover, if any.
+    pub fn first_outside(&self, other: &Scopes) -> Option<String> {
+        self.0
+            .iter()
+            .find(|s| !other.0.iter().any(|o| s.within(o)))
+            .map(DirScope::to_text)
     }
 
     pub fn is_everything(&self) -> bool {
@@ -173,7 +190,41 @@ mod tests {
         assert!(Scopes::default().allows("/any/where"));
     }
 
+    #[test]
+    fn containment() {
+        let within = |a: &str, b: &str| scope(a).within(&scope(b));
+        assert!(within("/a", "/a"));
+        assert!(within("/a", "/a/*"));
+        assert!(within("/a/b", "/a/*"));
+        assert!(within("/a/b/*", "/a/*"));
+        assert!(within("/a/*", "/a/*"));
+        assert!(within("/anything/*", "/*"));
+        assert!(!within("/a/*", "/a"));
+        assert!(!within("/ab", "/a/*"));
+        assert!(!within("/a", "/a/b/*"));
+        assert!(!within("/*", "/a/*"));
+        let parent = Scopes::from_json(&json!(["/a/*", "/x"]), "p").unwrap();
+        let child = Scopes::from_json(&json!(["/a/b", "/x", "/y"]), "c").unwrap();
+        assert_eq!(child.first_outside(&parent), Some("/y".to_string()));
+        assert_eq!(
+            Scopes::default().first_outside(&parent),
+            Some("/*".to_string())
+        );
+        assert_eq!(parent.first_outside(&Scopes::default()), None);
+    }
+
     proptest! {
+        /// If a scope is within another, every directory it allows, the other allows.
+        #[test]
+        fn within_implies_allows(a in "(/[ab]{1,2}){1,3}(/\\*)?", b in "(/[ab]{1,2}){0,2}/?\\*?", dir in "(/[ab]{1,2}){0,4}") {
+            let (Ok(a), Ok(b)) = (DirScope::parse(&a), DirScope::parse(&b)) else { return Ok(()); };
+            let dir = if dir.is_empty() { "/".to_string() } else { dir };
+            if a.within(&b) && a.allows(&dir) {
+                prop_assert!(b.allows(&dir));
+            }
+        }
+
+
         /// `/a/*` allows exactly /a and the directories under /a, never a sibling
         /// that merely shares the prefix.
         #[test]

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use crate::core::fields::{self, Fields};
 use crate::core::hex;
-use crate::core::permission::Permissions;
+use crate::core::permission::{Holder, Permissions};
 use crate::core::refusal::Refusal;
 use crate::core::restriction::{Countries, IpRanges};
 use crate::core::scope::Scopes;
@@ -104,7 +104,8 @@ impl Policy {
     pub fn read(f: &mut Fields) -> Result<Policy, Refusal> {
         let mut policy = Policy::default();
         if let Some(v) = f.get("permissions") {
-            policy.permissions = Permissions::from_json(v, &f.path("permissions"))?;
+            policy.permissions =
+                Permissions::from_json(v, &f.path("permissions"), Holder::Template)?;
         }
         if let Some(mut u) = f.object("upload")? {
             let up = &mut policy.upload;
@@ -412,7 +413,7 @@ const ALIASES: [(&str, &str, &str); 3] = [
 /// A patch with aliases renamed to the canonical names the stored JSON uses,
 /// so that merging replaces the stored field. Giving both names is left for
 /// the parser to refuse.
-fn canonical_names(patch: &Value) -> Value {
+pub(crate) fn canonical_names(patch: &Value) -> Value {
     let mut patch = patch.clone();
     for (object, alias, name) in ALIASES {
         if let Some(Value::Object(o)) = patch.get_mut(object)
@@ -425,7 +426,7 @@ fn canonical_names(patch: &Value) -> Value {
     patch
 }
 
-fn merge_patch(target: &mut Value, patch: &Value) {
+pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
     match (target, patch) {
         (Value::Object(t), Value::Object(p)) => {
             for (k, v) in p {

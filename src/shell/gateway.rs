@@ -7,15 +7,35 @@ use worker::{Env, Request, Response};
 
 use crate::core::counter::{GiveBack, Take};
 use crate::core::gateway::{
-    self, Ask, Client, MAX_SMALL_BODY, Operation, TemplateState, Verb, admit, admit_api_key,
-    check_key, limiter_name,
+    self, Ask, Client, KeyState, MAX_SMALL_BODY, Operation, TemplateState, Verb, admit,
+    admit_api_key, check_key, limiter_name,
 };
+use crate::core::key::Claims;
 use crate::core::origin::Verified;
 use crate::core::refusal::Refusal;
 use crate::core::restriction::client_ip;
 use crate::shell::auth::{self, NO_KEY};
 use crate::shell::http::{self, KEY_HEADER};
-use crate::shell::{limiter, origin, settings, storage, template_state};
+use crate::shell::{limiter, origin, revocation, settings, storage, template_state};
+
+/// Where the request comes from, from the platform's headers only.
+pub fn client(req: &Request) -> Client {
+    Client {
+        ip: client_ip(http::header(req, "CF-Connecting-IP").as_deref()),
+        country: http::header(req, "CF-IPCountry"),
+    }
+}
+
+/// What the gateway must know about a verified key beyond its claims:
+/// whether it is revoked, and whether its template is active.
+pub async fn key_state(env: &Env, project: &str, claims: &Claims) -> Result<KeyState, Refusal> {
+    let revoked = revocation::is_revoked(env, claims).await?;
+    let template = match (&claims.template, revoked) {
+        (_, true) | (None, _) => TemplateState::None,
+        (Some(id), false) => template_state::get(env, project, id).await?,
+    };
+    Ok(KeyState { revoked, template })
+}
 
 pub async fn handle(
     mut req: Request,
@@ -26,10 +46,7 @@ pub async fn handle(
 ) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
     let presented = http::header(&req, KEY_HEADER).ok_or(NO_KEY)?;
-    let client = Client {
-        ip: client_ip(http::header(&req, "CF-Connecting-IP").as_deref()),
-        country: http::header(&req, "CF-IPCountry"),
-    };
+    let client = client(&req);
     // Steps 1 to 3 (or the API key) before anything else is read.
     let claims = if presented.starts_with("SASS__") {
         Some(check_key(
@@ -43,7 +60,7 @@ pub async fn handle(
     };
     let principal = match claims {
         Some(_) => None,
-        None => Some(auth::authenticate(&presented, &config)?),
+        None => Some(auth::authenticate(&presented, env, &config).await?),
     };
     // Move and meta calls carry a small JSON body the checks need.
     let mut small_body = None;
@@ -68,10 +85,7 @@ pub async fn handle(
     };
     let (operation, identity, counted) = match (&claims, &principal) {
         (Some(claims), _) => {
-            let state = match &claims.template {
-                Some(id) => template_state::get(env, project, id).await?,
-                None => TemplateState::None,
-            };
+            let state = key_state(env, project, claims).await?;
             let admission = admit(claims, state, &ask, &client)?;
             let mut counted = None;
             if !admission.counters.is_empty() {
@@ -94,7 +108,7 @@ pub async fn handle(
         }
         (None, Some(p)) => (
             admit_api_key(|perm| p.allows(project, perm), &ask)?,
-            p.id().to_string(),
+            format!("api:{}", p.id()),
             None,
         ),
         (None, None) => return Err(NO_KEY),

@@ -53,12 +53,17 @@ pub fn header(req: &Request, name: &str) -> Option<String> {
 }
 
 pub fn json(status: u16, value: &Value) -> Response {
+    json_text(status, value.to_string())
+}
+
+/// A response whose body is already JSON text.
+pub fn json_text(status: u16, text: impl Into<Vec<u8>>) -> Response {
     let headers = Headers::new();
     let _ = headers.set("Content-Type", "application/json; charset=utf-8");
     ResponseBuilder::new()
         .with_status(status)
         .with_headers(headers)
-        .fixed(value.to_string().into_bytes())
+        .fixed(text.into())
 }
 
 fn refusal(r: &Refusal) -> Response {

@@ -1,47 +1,59 @@
-//! Key issuance: `GET /{project}/key/{template}` (no credential, rate-limited
-//! per template and source IP) and `POST /{project}/key` (API secret key).
+//! Key issuance and introspection:
+//! - `GET /{project}/key/{template}`: no credential, rate-limited per
+//!   template and source IP;
+//! - `POST /{project}/key`: with an API secret key holding CONFIG_CHANGE, or
+//!   attenuating a SASS key holding CONFIG_CHANGE;
+//! - `GET /{project}/v5/key/introspect`: what the presented key is and has left.
 
-use serde_json::json;
+use serde_json::{Map, json};
 use worker::{Env, Request, Response};
 
+use crate::core::attenuate::attenuate;
 use crate::core::config::Config;
 use crate::core::counter::{Limit, Take};
+use crate::core::gateway::{
+    Client, check_key, check_place, limiter_name, listing_counters, upload_counters,
+};
 use crate::core::key::{self, Claims, new_key_id};
 use crate::core::permission::Permission;
 use crate::core::refusal::Refusal;
-use crate::core::restriction::{client_ip, counting_name};
+use crate::core::restriction::counting_name;
 use crate::core::template::KeySpec;
-use crate::shell::http::{self, MAX_JSON_BODY};
+use crate::shell::auth::NO_KEY;
+use crate::shell::gateway::{client, key_state};
+use crate::shell::http::{self, KEY_HEADER, MAX_JSON_BODY};
 use crate::shell::template_store::TemplateStore;
-use crate::shell::{auth, limiter, settings};
+use crate::shell::{auth, limiter, revocation, settings};
 
 const MINUTE_MS: u64 = 60_000;
 
-fn signed(
-    config: &Config,
-    project: &str,
-    template: Option<String>,
-    spec: KeySpec,
-) -> Result<Response, Refusal> {
+/// Signs `claims`, registers the key so it can be revoked, and answers it.
+async fn issue(env: &Env, config: &Config, claims: Claims) -> Result<Response, Refusal> {
+    let key = key::sign(&claims, config.keyring.signer());
+    revocation::register(env, &claims).await?;
+    Ok(http::json(
+        200,
+        &json!({
+            "status": "success",
+            "key": key,
+            "hint": "New key created and ready to use",
+            "debug": null,
+            "expires_at": claims.expires_at,
+        }),
+    ))
+}
+
+fn claims_from(project: &str, template: Option<String>, spec: KeySpec) -> Result<Claims, Refusal> {
     let now = http::now_secs();
-    let claims = Claims {
+    Ok(Claims {
         project: project.to_string(),
         template,
         key_id: new_key_id(http::random16()?),
         issued_at: now,
         expires_at: now + spec.expiration,
         policy: spec.policy,
-    };
-    Ok(http::json(
-        200,
-        &json!({
-            "status": "success",
-            "key": key::sign(&claims, config.keyring.signer()),
-            "hint": "New key created and ready to use",
-            "debug": null,
-            "expires_at": claims.expires_at,
-        }),
-    ))
+        lineage: Vec::new(),
+    })
 }
 
 pub async fn from_template(
@@ -58,7 +70,6 @@ pub async fn from_template(
     if !template.body.active {
         return Err(Refusal::DenyInactiveTemplate);
     }
-    let ip = client_ip(http::header(req, "CF-Connecting-IP").as_deref());
     let take = Take {
         counters: vec![(
             "issue".into(),
@@ -69,14 +80,72 @@ pub async fn from_template(
         )],
         keep_until: http::now_ms() + MINUTE_MS,
     };
-    let object = format!("issue/{project}/{id}/{}", counting_name(ip));
+    let object = format!("issue/{project}/{id}/{}", counting_name(client(req).ip));
     limiter::take(env, &object, &take).await?;
-    signed(&config, project, Some(template.id), template.body.spec)
+    let claims = claims_from(project, Some(template.id), template.body.spec)?;
+    issue(env, &config, claims).await
 }
 
 pub async fn from_body(mut req: Request, env: &Env, project: &str) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
-    auth::require(&req, &config, project, Permission::ConfigChange)?;
-    let spec = KeySpec::from_key_request(&http::read_json(&mut req, MAX_JSON_BODY).await?)?;
-    signed(&config, project, None, spec)
+    let presented = http::header(&req, KEY_HEADER).ok_or(NO_KEY)?;
+    if !presented.starts_with("SASS__") {
+        let actor =
+            auth::require(&req, env, &config, Some(project), Permission::ConfigChange).await?;
+        let spec = KeySpec::from_key_request(&http::read_json(&mut req, MAX_JSON_BODY).await?)?;
+        let claims = claims_from(project, None, spec)?;
+        crate::shell::audit::record(actor.id(), "key.mint", Some(project), &claims.key_id);
+        return issue(env, &config, claims).await;
+    }
+    // Attenuation: the presented SASS key must pass the gateway's key checks.
+    let now = http::now_secs();
+    let parent = check_key(&presented, &config.keyring, project, now)?;
+    key_state(env, project, &parent).await?.check()?;
+    check_place(&parent, &client(&req))?;
+    if !parent.policy.permissions.contains(Permission::ConfigChange) {
+        return Err(Refusal::DenyPermission {
+            permission: Permission::ConfigChange,
+        });
+    }
+    let body = http::read_json(&mut req, MAX_JSON_BODY).await?;
+    let claims = attenuate(&parent, &body, now, new_key_id(http::random16()?))?;
+    issue(env, &config, claims).await
+}
+
+pub async fn introspect(req: &Request, env: &Env, project: &str) -> Result<Response, Refusal> {
+    let config = settings::config(env)?;
+    let presented = http::header(req, KEY_HEADER).ok_or(NO_KEY)?;
+    let now_ms = http::now_ms();
+    let claims = check_key(&presented, &config.keyring, project, now_ms / 1000)?;
+    key_state(env, project, &claims).await?.check()?;
+    let client: Client = client(req);
+    let mut counters: Vec<(String, Limit)> = upload_counters(&claims, &client);
+    counters.extend(listing_counters(&claims));
+    let states = if counters.is_empty() {
+        Vec::new()
+    } else {
+        let names = counters.iter().map(|(n, _)| n.clone()).collect();
+        limiter::peek(env, &limiter_name(&claims), names).await?
+    };
+    let mut remaining = Map::new();
+    for ((name, limit), state) in counters.iter().zip(&states) {
+        let (field, limit_value) = match limit {
+            Limit::Window { limit, .. } => (name.as_str(), u64::from(*limit)),
+            Limit::Total { limit } => (name.split(' ').next().unwrap_or(name), *limit),
+        };
+        remaining.insert(
+            field.to_string(),
+            json!({ "limit": limit_value, "remaining": limit.remaining(state, now_ms) }),
+        );
+    }
+    Ok(http::json(
+        200,
+        &json!({
+            "status": "success",
+            "claims": claims.to_json(),
+            "expires_at": claims.expires_at,
+            "seconds_left": claims.seconds_left(now_ms / 1000),
+            "counters": remaining,
+        }),
+    ))
 }

@@ -13,7 +13,9 @@ use worker::{
     console_error, durable_object,
 };
 
-use crate::core::counter::{CounterState, Exceeded, GiveBack, Take, Taken, forget_at, take_all};
+use crate::core::counter::{
+    CounterState, Exceeded, GiveBack, Peek, Take, Taken, forget_at, take_all,
+};
 use crate::core::refusal::Refusal;
 
 pub const BINDING: &str = "LIMITER";
@@ -68,6 +70,15 @@ pub async fn take(env: &Env, name: &str, take: &Take) -> std::result::Result<u64
         Taken::Admitted { at } => Ok(at),
         Taken::Refused { counter, exceeded } => Err(refusal(&counter, exceeded)),
     }
+}
+
+/// The state of some counters of limiter object `name`, changing nothing.
+pub async fn peek(
+    env: &Env,
+    name: &str,
+    counters: Vec<String>,
+) -> std::result::Result<Vec<CounterState>, Refusal> {
+    call(env, name, "peek", &Peek { counters }).await
 }
 
 /// Gives back hits taken for a request that then failed. A failure is only
@@ -154,49 +165,67 @@ impl Limiter {
     }
 }
 
+impl Limiter {
+    /// Takes one hit from every counter, all or none. From the first read to
+    /// the last write there is no await: the decision and its bookkeeping are
+    /// atomic with respect to every other request.
+    async fn take(&self, take: Take) -> Result<Taken> {
+        let sql = self.sql()?;
+        let now = Date::now().as_millis();
+        let mut counters = Vec::with_capacity(take.counters.len());
+        for (name, limit) in &take.counters {
+            counters.push((*limit, Self::load(&sql, name)?));
+        }
+        match take_all(&counters, now) {
+            Ok(next) => {
+                for ((name, limit), state) in take.counters.iter().zip(&next) {
+                    Self::store(&sql, name, state, forget_at(limit, state, take.keep_until))?;
+                }
+                self.schedule(&sql).await?;
+                Ok(Taken::Admitted { at: now })
+            }
+            Err((i, exceeded)) => Ok(Taken::Refused {
+                counter: take.counters[i].0.clone(),
+                exceeded,
+            }),
+        }
+    }
+
+    fn give_back(&self, give_back: GiveBack) -> Result<bool> {
+        let sql = self.sql()?;
+        for (name, limit) in &give_back.counters {
+            let state = limit.give_back(&Self::load(&sql, name)?, give_back.at);
+            Self::store(
+                &sql,
+                name,
+                &state,
+                forget_at(limit, &state, give_back.keep_until),
+            )?;
+        }
+        Ok(true)
+    }
+
+    fn peek(&self, peek: Peek) -> Result<Vec<CounterState>> {
+        let sql = self.sql()?;
+        peek.counters
+            .iter()
+            .map(|name| Self::load(&sql, name))
+            .collect()
+    }
+}
+
 impl DurableObject for Limiter {
     fn new(state: State, _env: Env) -> Self {
         Self { state }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        if req.path() == "/give-back" {
-            let give_back: GiveBack = req.json().await?;
-            let sql = self.sql()?;
-            for (name, limit) in &give_back.counters {
-                let state = limit.give_back(&Self::load(&sql, name)?, give_back.at);
-                Self::store(
-                    &sql,
-                    name,
-                    &state,
-                    forget_at(limit, &state, give_back.keep_until),
-                )?;
-            }
-            return Response::from_json(&true);
+        match req.path().as_str() {
+            "/take" => Response::from_json(&self.take(req.json().await?).await?),
+            "/give-back" => Response::from_json(&self.give_back(req.json().await?)?),
+            "/peek" => Response::from_json(&self.peek(req.json().await?)?),
+            _ => Response::error("unknown limiter call", 404),
         }
-        let take: Take = req.json().await?;
-        let sql = self.sql()?;
-        let now = Date::now().as_millis();
-        // From here to the last write there is no await: the decision and its
-        // bookkeeping are atomic with respect to every other request.
-        let mut counters = Vec::with_capacity(take.counters.len());
-        for (name, limit) in &take.counters {
-            counters.push((*limit, Self::load(&sql, name)?));
-        }
-        let reply = match take_all(&counters, now) {
-            Ok(next) => {
-                for ((name, limit), state) in take.counters.iter().zip(&next) {
-                    Self::store(&sql, name, state, forget_at(limit, state, take.keep_until))?;
-                }
-                self.schedule(&sql).await?;
-                Taken::Admitted { at: now }
-            }
-            Err((i, exceeded)) => Taken::Refused {
-                counter: take.counters[i].0.clone(),
-                exceeded,
-            },
-        };
-        Response::from_json(&reply)
     }
 
     async fn alarm(&self) -> Result<Response> {

@@ -1,12 +1,17 @@
 //! The Workers shell: routing, KV, Durable Objects, and refusals mapped to
 //! HTTP. Every decision is made by `crate::core`; this only does the I/O.
 
+mod api_key_store;
+mod api_keys_api;
+mod audit;
 mod auth;
+mod cache;
 mod gateway;
 mod http;
 mod issue;
 mod limiter;
 mod origin;
+mod revocation;
 mod settings;
 mod storage;
 mod template_state;
@@ -18,6 +23,9 @@ use worker::{Context, Env, Request, Response, Result, event};
 use crate::core::refusal::Refusal;
 use crate::core::route::{Route, route};
 
+/// The OpenAPI 3.1 description of this API, as kept in the repository.
+const OPENAPI: &str = include_str!("../../openapi.json");
+
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     Ok(http::finish(dispatch(req, &env).await))
@@ -27,6 +35,16 @@ async fn dispatch(req: Request, env: &Env) -> std::result::Result<Response, Refu
     let method = req.method();
     match route(method.as_ref(), &req.path())? {
         Route::Preflight => http::preflight(),
+        Route::OpenApi => Ok(http::json_text(200, OPENAPI)),
+        Route::ListApiKeys => api_keys_api::list(&req, env).await,
+        Route::CreateApiKey => api_keys_api::create(req, env).await,
+        Route::ReadApiKey { id } => api_keys_api::read(&req, env, &id).await,
+        Route::PatchApiKey { id } => api_keys_api::patch(req, env, &id).await,
+        Route::DeleteApiKey { id } => api_keys_api::delete(&req, env, &id).await,
+        Route::RevokeKey { project, key_id } => {
+            revocation::handle(&req, env, &project, &key_id).await
+        }
+        Route::Introspect { project } => issue::introspect(&req, env, &project).await,
         Route::IssueKey { project, template } => {
             issue::from_template(&req, env, &project, &template).await
         }

@@ -6,6 +6,7 @@ use worker::{Env, KvStore, console_error};
 
 use crate::core::refusal::Refusal;
 use crate::core::template::Template;
+use crate::shell::cache::KV_CACHE_TTL;
 
 /// The KV binding.
 pub const BINDING: &str = "TEMPLATES";
@@ -43,6 +44,18 @@ impl TemplateStore {
         let value: Option<Value> = self
             .kv
             .get(&key(project, id))
+            .json()
+            .await
+            .map_err(|e| down("get", e))?;
+        value.as_ref().map(parse).transpose()
+    }
+
+    /// Like `get`, but KV may answer from its edge cache (hot path only).
+    pub async fn get_cached(&self, project: &str, id: &str) -> Result<Option<Template>, Refusal> {
+        let value: Option<Value> = self
+            .kv
+            .get(&key(project, id))
+            .cache_ttl(KV_CACHE_TTL)
             .json()
             .await
             .map_err(|e| down("get", e))?;

@@ -3,22 +3,22 @@
 use serde_json::json;
 use worker::{Env, Request, Response};
 
+use crate::core::api_key::Principal;
 use crate::core::permission::Permission;
 use crate::core::refusal::Refusal;
 use crate::core::template::{Template, TemplateBody, new_template_id};
 use crate::shell::http::{self, MAX_JSON_BODY};
-use crate::shell::settings;
 use crate::shell::template_store::TemplateStore;
-use crate::shell::{auth, template_state};
+use crate::shell::{audit, auth, settings, template_state};
 
-fn authorize(
+async fn authorize(
     req: &Request,
     env: &Env,
     project: &str,
     permission: Permission,
-) -> Result<(), Refusal> {
+) -> Result<Principal, Refusal> {
     let config = settings::config(env)?;
-    auth::require(req, &config, project, permission).map(|_| ())
+    auth::require(req, env, &config, Some(project), permission).await
 }
 
 fn one(status: u16, template: &Template) -> Response {
@@ -33,15 +33,16 @@ async fn existing(store: &TemplateStore, project: &str, id: &str) -> Result<Temp
 }
 
 pub async fn create(mut req: Request, env: &Env, project: &str) -> Result<Response, Refusal> {
-    authorize(&req, env, project, Permission::ConfigChange)?;
+    let actor = authorize(&req, env, project, Permission::ConfigChange).await?;
     let body = TemplateBody::from_json(&http::read_json(&mut req, MAX_JSON_BODY).await?)?;
     let template = Template::create(new_template_id(http::random16()?), body, http::now_secs());
     TemplateStore::open(env)?.put(project, &template).await?;
+    audit::record(actor.id(), "template.create", Some(project), &template.id);
     Ok(one(201, &template))
 }
 
 pub async fn list(req: &Request, env: &Env, project: &str) -> Result<Response, Refusal> {
-    authorize(req, env, project, Permission::ConfigList)?;
+    authorize(req, env, project, Permission::ConfigList).await?;
     let cursor = http::query(req, "cursor");
     let (templates, next) = TemplateStore::open(env)?.list(project, cursor).await?;
     let templates: Vec<_> = templates.iter().map(Template::to_json).collect();
@@ -52,7 +53,7 @@ pub async fn list(req: &Request, env: &Env, project: &str) -> Result<Response, R
 }
 
 pub async fn read(req: &Request, env: &Env, project: &str, id: &str) -> Result<Response, Refusal> {
-    authorize(req, env, project, Permission::ConfigList)?;
+    authorize(req, env, project, Permission::ConfigList).await?;
     let template = existing(&TemplateStore::open(env)?, project, id).await?;
     Ok(one(200, &template))
 }
@@ -63,7 +64,7 @@ pub async fn patch(
     project: &str,
     id: &str,
 ) -> Result<Response, Refusal> {
-    authorize(&req, env, project, Permission::ConfigChange)?;
+    let actor = authorize(&req, env, project, Permission::ConfigChange).await?;
     let patch = http::read_json(&mut req, MAX_JSON_BODY).await?;
     let store = TemplateStore::open(env)?;
     let updated = existing(&store, project, id)
@@ -71,6 +72,7 @@ pub async fn patch(
         .patch(&patch, http::now_secs())?;
     store.put(project, &updated).await?;
     template_state::forget(project, id);
+    audit::record(actor.id(), "template.update", Some(project), id);
     Ok(one(200, &updated))
 }
 
@@ -80,11 +82,12 @@ pub async fn delete(
     project: &str,
     id: &str,
 ) -> Result<Response, Refusal> {
-    authorize(req, env, project, Permission::ConfigChange)?;
+    let actor = authorize(req, env, project, Permission::ConfigChange).await?;
     let store = TemplateStore::open(env)?;
     existing(&store, project, id).await?;
     store.delete(project, id).await?;
     template_state::forget(project, id);
+    audit::record(actor.id(), "template.delete", Some(project), id);
     Ok(http::json(
         200,
         &json!({ "status": "success", "hint": "Security template deleted", "id": id }),

@@ -29,7 +29,7 @@ function freePort() {
  * Starts a worker. `vars` become its .dev.vars (secrets); null leaves one out.
  * `withoutLimiter` drops the Durable Object binding, so counters cannot be reached.
  */
-export async function startWorker(vars = {}, { withoutLimiter = false } = {}) {
+export async function startWorker(vars = {}, { withoutLimiter = false, logLevel = 'warn' } = {}) {
   const shim = join(ROOT, 'build/worker/shim.mjs');
   if (!existsSync(shim)) {
     throw new Error('build/worker/shim.mjs is missing: run `bash scripts/build.sh` (or scripts/test.sh) first');
@@ -57,7 +57,7 @@ export async function startWorker(vars = {}, { withoutLimiter = false } = {}) {
     wrangler,
     ['dev', '-c', join(dir, 'wrangler.toml'), '--port', String(port), '--ip', '127.0.0.1',
       '--persist-to', join(dir, 'state'), '--inspector-port', String(await freePort()),
-      '--show-interactive-dev-session=false', '--log-level', 'warn'],
+      '--show-interactive-dev-session=false', '--log-level', logLevel],
     { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } },
   );
   let log = '';

@@ -186,7 +186,9 @@ describe('POST /{project}/key', () => {
     assertError(assert, await call(worker.url, 'POST', `/${p}/key`, { body: { data: {} } }), 401, 'KEY_INVALID');
     assertError(assert, await call(worker.url, 'POST', `/${p}/key`, { key: 'nope', body: { data: {} } }), 401, 'KEY_INVALID');
     const sass = (await call(worker.url, 'POST', `/${p}/key`, { key: ROOT_KEY, body: {} })).body.key;
-    assertError(assert, await call(worker.url, 'POST', `/${p}/key`, { key: sass, body: {} }), 401, 'KEY_INVALID');
+    const r = await call(worker.url, 'POST', `/${p}/key`, { key: sass, body: {} });
+    assertError(assert, r, 403, 'PERMISSION_DENIED', 'a SASS key without CONFIG_CHANGE cannot attenuate');
+    assert.match(r.body.msg, /CONFIG_CHANGE/);
   });
 
   test('refuses bad bodies, naming the field', async () => {

@@ -1,0 +1,145 @@
+//! API secret keys in Workers KV. Each key is stored twice: under the hash of
+//! its secret (`apikey/hash/{sha256}`), which is how a request is
+//! authenticated with one read and no scan, and under its id
+//! (`apikey/id/{id}`), which is how the admin API finds and lists it.
+
+use std::cell::RefCell;
+
+use serde_json::Value;
+use worker::{Env, KvStore, console_error};
+
+use crate::core::api_key::ApiKey;
+use crate::core::ct;
+use crate::core::refusal::Refusal;
+use crate::shell::cache::{Cache, KV_CACHE_TTL};
+use crate::shell::http;
+use crate::shell::template_store::BINDING;
+
+/// Most keys in one page of a listing.
+pub const PAGE: u64 = 100;
+
+thread_local! {
+    /// By secret hash: the key, or `None` for a hash that matched nothing.
+    static BY_HASH: RefCell<Cache<Option<ApiKey>>> = RefCell::new(Cache::new());
+}
+
+fn down(context: &str, e: impl std::fmt::Display) -> Refusal {
+    console_error!("KV {context} of an API key failed: {e}");
+    Refusal::StorageDown
+}
+
+fn parse(value: &Value) -> Result<ApiKey, Refusal> {
+    ApiKey::from_stored(value).map_err(|r| {
+        console_error!("corrupt API key in KV: {}", r.message());
+        Refusal::Internal
+    })
+}
+
+pub struct ApiKeyStore {
+    kv: KvStore,
+}
+
+impl ApiKeyStore {
+    pub fn open(env: &Env) -> Result<ApiKeyStore, Refusal> {
+        Ok(ApiKeyStore {
+            kv: env.kv(BINDING).map_err(|e| down("binding", e))?,
+        })
+    }
+
+    /// The key whose secret hashes to `hash`, active or not; cached per isolate.
+    pub async fn by_hash(&self, hash: &str) -> Result<Option<ApiKey>, Refusal> {
+        let now = http::now_ms();
+        if let Some(found) = BY_HASH.with_borrow(|c| c.get(hash, now)) {
+            return Ok(found);
+        }
+        let value: Option<Value> = self
+            .kv
+            .get(&format!("apikey/hash/{hash}"))
+            .cache_ttl(KV_CACHE_TTL)
+            .json()
+            .await
+            .map_err(|e| down("get", e))?;
+        let key = value.as_ref().map(parse).transpose()?;
+        // The lookup was by hash; compare it again, in constant time.
+        let key = key.filter(|k| ct::eq(k.hash.as_bytes(), hash.as_bytes()));
+        BY_HASH.with_borrow_mut(|c| c.put(hash.to_string(), key.clone(), now));
+        Ok(key)
+    }
+
+    pub async fn by_id(&self, id: &str) -> Result<Option<ApiKey>, Refusal> {
+        let value: Option<Value> = self
+            .kv
+            .get(&format!("apikey/id/{id}"))
+            .json()
+            .await
+            .map_err(|e| down("get", e))?;
+        value.as_ref().map(parse).transpose()
+    }
+
+    /// Writes both entries. The hash entry, which authenticates, is written
+    /// last when a key gains power and first when it loses it.
+    pub async fn put(&self, key: &ApiKey, gaining: bool) -> Result<(), Refusal> {
+        let text = key.to_stored().to_string();
+        let by_id = format!("apikey/id/{}", key.id);
+        let by_hash = format!("apikey/hash/{}", key.hash);
+        let order = if gaining {
+            [by_id, by_hash]
+        } else {
+            [by_hash, by_id]
+        };
+        for name in order {
+            self.kv
+                .put(&name, text.as_str())
+                .map_err(|e| down("put", e))?
+                .execute()
+                .await
+                .map_err(|e| down("put", e))?;
+        }
+        BY_HASH.with_borrow_mut(|c| c.forget(&key.hash));
+        Ok(())
+    }
+
+    pub async fn delete(&self, key: &ApiKey) -> Result<(), Refusal> {
+        for name in [
+            format!("apikey/hash/{}", key.hash),
+            format!("apikey/id/{}", key.id),
+        ] {
+            self.kv.delete(&name).await.map_err(|e| down("delete", e))?;
+        }
+        BY_HASH.with_borrow_mut(|c| c.forget(&key.hash));
+        Ok(())
+    }
+
+    /// One page of keys, and the cursor of the next page.
+    pub async fn list(
+        &self,
+        cursor: Option<String>,
+    ) -> Result<(Vec<ApiKey>, Option<String>), Refusal> {
+        let mut request = self.kv.list().prefix("apikey/id/".into()).limit(PAGE);
+        if let Some(cursor) = cursor {
+            request = request.cursor(cursor);
+        }
+        let page = request.execute().await.map_err(|e| down("list", e))?;
+        let names: Vec<String> = page.keys.into_iter().map(|k| k.name).collect();
+        let mut keys = Vec::with_capacity(names.len());
+        if !names.is_empty() {
+            let values = self
+                .kv
+                .get_bulk(&names)
+                .json::<Value>()
+                .await
+                .map_err(|e| down("get_bulk", e))?;
+            for name in &names {
+                if let Some(Some(value)) = values.get(name) {
+                    keys.push(parse(value)?);
+                }
+            }
+        }
+        let next = if page.list_complete {
+            None
+        } else {
+            page.cursor
+        };
+        Ok((keys, next))
+    }
+}

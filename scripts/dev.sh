@@ -13,6 +13,9 @@ cat <<TEXT
 
   sass-edge is starting on http://localhost:$PORT  (local-only settings from .dev.vars)
 
+  Upload through a restricted key in your browser:
+    http://localhost:$PORT/demo/demo/$DEMO_TEMPLATE
+
   Get a key from the demo template:
     curl http://localhost:$PORT/demo/key/$DEMO_TEMPLATE
 

@@ -39,4 +39,17 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "installing npm packages"
   npm ci --no-audit --no-fund
 fi
+# Debian's chromium for the browser test (Playwright's own download cannot work
+# offline; playwright-core drives this one).
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing Debian's chromium"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null
+  else
+    echo "[setup] chromium is missing: install Debian's package 'chromium' (apt-get install chromium)" >&2
+    exit 1
+  fi
+fi
 say "ready"

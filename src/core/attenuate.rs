@@ -120,7 +120,21 @@ pub fn check_within(child: &Policy, parent: &Policy) -> Result<(), Refusal> {
             format!("{s} is outside the presented key's scope"),
         ));
     }
-    limit_within("listing.max", child.listing.max, parent.listing.max)
+    limit_within("listing.max", child.listing.max, parent.listing.max)?;
+    match (&child.allowed_origins, &parent.allowed_origins) {
+        (_, None) => Ok(()),
+        (None, Some(_)) => Err(broader(
+            "allowed_origins",
+            "cannot be left open: the presented key has a list",
+        )),
+        (Some(c), Some(p)) => match c.first_outside(p) {
+            Some(origin) => Err(broader(
+                "allowed_origins",
+                format!("{origin} is not allowed by the presented key"),
+            )),
+            None => Ok(()),
+        },
+    }
 }
 
 /// The claims of a key attenuated from `parent` by `request` at `now`.
@@ -194,6 +208,7 @@ mod tests {
             "upload": {"dir_scope": ["/up/*"], "limit_per_min": 10, "limit_per_source_ip": 5, "max": 20, "max_file_size": 1000},
             "restrictions": {"whitelist_ip_ranges": ["10.0.0.0/8"], "whitelist_countries": ["FR", "DE"]},
             "listing": {"dir_scope": ["/up/*"], "max": 30},
+            "allowed_origins": ["https://a.example", "https://b.example"],
             "key_validity": {"expiration_duration": 600}
         }}))
         .unwrap();
@@ -289,6 +304,11 @@ mod tests {
                 "data.listing.dir_scope",
             ),
             (json!({"listing": {"max": 31}}), "data.listing.max"),
+            (
+                json!({"allowed_origins": ["https://c.example"]}),
+                "data.allowed_origins",
+            ),
+            (json!({"allowed_origins": null}), "data.allowed_origins"),
             (
                 json!({"key_validity": {"expiration_duration": 501}}),
                 "data.key_validity.expiration_duration",

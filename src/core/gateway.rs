@@ -206,6 +206,8 @@ pub struct Client {
     pub ip: Option<IpAddr>,
     /// From `CF-IPCountry`.
     pub country: Option<String>,
+    /// The `Origin` header a browser sends; servers send none.
+    pub origin: Option<String>,
 }
 
 /// What the shell looked up about a key: whether it (or an ancestor) is
@@ -263,8 +265,10 @@ pub fn check_key(key: &str, keyring: &Keyring, project: &str, now: u64) -> Resul
     Ok(claims)
 }
 
-/// Steps 5 and 6: the key may be used from where the request comes from.
+/// Steps 5 and 6: the key may be used from where the request comes from,
+/// and (before both) by a page of this origin, if a browser sent one.
 pub fn check_place(claims: &Claims, client: &Client) -> Result<(), Refusal> {
+    check_origin(&claims.policy, client)?;
     let restrictions = &claims.policy.restrictions;
     if let Some(ranges) = &restrictions.ip_ranges
         && !client.ip.is_some_and(|ip| ranges.contains(ip))
@@ -277,6 +281,18 @@ pub fn check_place(claims: &Claims, client: &Client) -> Result<(), Refusal> {
         return Err(Refusal::DenyCountry);
     }
     Ok(())
+}
+
+/// A browser's `Origin` must be in `allowed_origins`, when the policy has
+/// them. A request without `Origin` (a server) passes.
+pub fn check_origin(
+    policy: &crate::core::template::Policy,
+    client: &Client,
+) -> Result<(), Refusal> {
+    match (&policy.allowed_origins, &client.origin) {
+        (Some(allowed), Some(origin)) if !allowed.allows(origin) => Err(Refusal::DenyOrigin),
+        _ => Ok(()),
+    }
 }
 
 /// Revocation, steps 4 to 9, and the plan for step 10.
@@ -436,6 +452,7 @@ mod tests {
         Client {
             ip: Some(ip.parse().unwrap()),
             country: Some(country.into()),
+            origin: None,
         }
     }
 
@@ -510,6 +527,7 @@ mod tests {
         let no_country = Client {
             ip: ok.ip,
             country: None,
+            origin: None,
         };
         assert_eq!(
             code(admit(&c, ACTIVE, &up, &no_country)),
@@ -524,6 +542,67 @@ mod tests {
         assert_eq!(
             code(admit(&c, INACTIVE, &up, &Client::default())),
             "TEMPLATE_INACTIVE"
+        );
+    }
+
+    #[test]
+    fn origins() {
+        let c = claims(
+            json!({"permissions": ["FILE_UPLOAD"], "allowed_origins": ["https://shop.example"],
+            "restrictions": {"whitelist_countries": ["FR"]}}),
+        );
+        let from = |origin: Option<&str>, country: &str| Client {
+            ip: None,
+            country: Some(country.into()),
+            origin: origin.map(String::from),
+        };
+        let up = ask(Verb::Upload, "/a.jpg");
+        assert_eq!(
+            code(admit(
+                &c,
+                NONE,
+                &up,
+                &from(Some("https://shop.example"), "FR")
+            )),
+            "OK"
+        );
+        assert_eq!(
+            code(admit(&c, NONE, &up, &from(None, "FR"))),
+            "OK",
+            "servers send no Origin"
+        );
+        assert_eq!(
+            code(admit(
+                &c,
+                NONE,
+                &up,
+                &from(Some("https://evil.example"), "FR")
+            )),
+            "ORIGIN_NOT_ALLOWED"
+        );
+        assert_eq!(
+            code(admit(
+                &c,
+                NONE,
+                &up,
+                &from(Some("https://evil.example"), "US")
+            )),
+            "ORIGIN_NOT_ALLOWED",
+            "before the country"
+        );
+        assert_eq!(
+            code(admit(&c, NONE, &up, &from(None, "US"))),
+            "COUNTRY_NOT_ALLOWED"
+        );
+        let open = claims(json!({"permissions": ["FILE_UPLOAD"]}));
+        assert_eq!(
+            code(admit(
+                &open,
+                NONE,
+                &up,
+                &from(Some("https://any.example"), "US")
+            )),
+            "OK"
         );
     }
 

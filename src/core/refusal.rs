@@ -42,6 +42,8 @@ pub enum Refusal {
     DenyRootChange,
     /// The template exists but is deactivated.
     DenyInactiveTemplate,
+    /// A browser page of an origin outside the key's `allowed_origins`.
+    DenyOrigin,
     /// The source IP is outside the key's `whitelist_ip_ranges`.
     DenyIp,
     /// The country is outside the key's `whitelist_countries`.
@@ -92,7 +94,7 @@ impl Refusal {
             RejectLengthMismatch => 400,
             RejectKey { .. } | RejectExpiredKey | RejectRevokedKey => 401,
             DenyPermission { .. } | DenyProject | DenyInactiveTemplate => 403,
-            DenyIp | DenyCountry | DenyScope { .. } => 403,
+            DenyOrigin | DenyIp | DenyCountry | DenyScope { .. } => 403,
             DenyBroader { .. } | DenyRootChange => 403,
             MissTemplate | MissRoute | MissFile | MissApiKey => 404,
             RejectMethod { .. } => 405,
@@ -116,6 +118,7 @@ impl Refusal {
             RequireLength => "LENGTH_REQUIRED",
             RejectLengthMismatch => "LENGTH_MISMATCH",
             RejectFileSize { .. } => "FILE_TOO_LARGE",
+            DenyOrigin => "ORIGIN_NOT_ALLOWED",
             DenyIp => "IP_NOT_ALLOWED",
             DenyCountry => "COUNTRY_NOT_ALLOWED",
             DenyScope { .. } => "SCOPE_DENIED",
@@ -157,6 +160,7 @@ impl Refusal {
             RejectFileSize { limit } => {
                 format!("the file is larger than this key allows ({limit} bytes)")
             }
+            DenyOrigin => "this key may not be used by pages of this site".into(),
             DenyIp => "this key may not be used from this IP address".into(),
             DenyCountry => "this key may not be used from this country".into(),
             DenyScope { action, dir } => format!("this key may not {action} {dir}"),
@@ -210,6 +214,7 @@ impl Refusal {
             RejectFileSize { .. } => {
                 "Upload a smaller file, or use a key with a larger max_file_size."
             }
+            DenyOrigin => "Use the key from a page of a site its template's allowed_origins lists.",
             DenyIp | DenyCountry => {
                 "Use the key from where its template allows, or ask for a key that allows this place."
             }

@@ -165,6 +165,74 @@ impl Countries {
     }
 }
 
+/// `allowed_origins`: exact browser origins (`https://shop.example`,
+/// `http://127.0.0.1:8787`), held in lower case. They bind a key to pages of
+/// those sites; a request without an `Origin` header (a server) is not
+/// affected, so they do not stop non-browser clients.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Origins(Vec<String>);
+
+impl Origins {
+    pub fn parse_one(text: &str) -> Result<String, String> {
+        let lower = text.to_ascii_lowercase();
+        let bad = || {
+            format!(
+                "{text:?} is not an origin such as https://shop.example or http://localhost:8787"
+            )
+        };
+        let (scheme, rest) = lower.split_once("://").ok_or_else(bad)?;
+        if scheme != "http" && scheme != "https" {
+            return Err(bad());
+        }
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(']') || rest.starts_with('[') => (h, Some(p)),
+            _ => (rest, None),
+        };
+        let host_ok = if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            v6.parse::<std::net::Ipv6Addr>().is_ok()
+        } else {
+            !host.is_empty()
+                && host.len() <= 253
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        };
+        let port_ok =
+            port.is_none_or(|p| p.parse::<u16>().is_ok_and(|n| n > 0) && !p.starts_with('0'));
+        if !host_ok || !port_ok {
+            return Err(bad());
+        }
+        Ok(lower)
+    }
+
+    pub fn from_json(value: &serde_json::Value, field: &str) -> Result<Origins, Refusal> {
+        let items = list(value, field, "origins such as https://shop.example")?;
+        let mut origins = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let at = || format!("{field}[{i}]");
+            let text = item
+                .as_str()
+                .ok_or_else(|| Refusal::field(at(), "must be a string"))?;
+            origins.push(Origins::parse_one(text).map_err(|why| Refusal::field(at(), why))?);
+        }
+        Ok(Origins(origins))
+    }
+
+    /// Whether the `Origin` header names one of these origins.
+    pub fn allows(&self, origin: &str) -> bool {
+        self.0.iter().any(|o| o.eq_ignore_ascii_case(origin))
+    }
+
+    pub fn to_texts(&self) -> Vec<String> {
+        self.0.clone()
+    }
+
+    /// The first origin of `self` not in `other`, if any.
+    pub fn first_outside(&self, other: &Origins) -> Option<String> {
+        self.0.iter().find(|o| !other.0.contains(o)).cloned()
+    }
+}
+
 fn list<'a>(
     value: &'a serde_json::Value,
     field: &str,
@@ -289,6 +357,48 @@ mod tests {
         let us = Countries::from_json(&json!(["FR", "US"]), "c").unwrap();
         assert_eq!(us.first_outside(&fr), Some("US".into()));
         assert_eq!(fr.first_outside(&fr), None);
+    }
+
+    #[test]
+    fn origins() {
+        let o = Origins::from_json(
+            &json!([
+                "https://Shop.example",
+                "http://127.0.0.1:8787",
+                "http://[::1]:3000"
+            ]),
+            "allowed_origins",
+        )
+        .unwrap();
+        assert_eq!(
+            o.to_texts(),
+            vec![
+                "https://shop.example",
+                "http://127.0.0.1:8787",
+                "http://[::1]:3000"
+            ]
+        );
+        assert!(o.allows("https://shop.example"));
+        assert!(o.allows("http://127.0.0.1:8787"));
+        assert!(!o.allows("http://127.0.0.1:8788"));
+        assert!(!o.allows("https://shop.example.evil"));
+        assert!(!o.allows("null"));
+        for bad in [
+            "shop.example",
+            "https://shop.example/",
+            "https://shop.example/path",
+            "ftp://x",
+            "https://",
+            "https://a:0",
+            "https://a:99999",
+            "https://a b",
+            "*",
+        ] {
+            assert!(
+                Origins::from_json(&json!([bad]), "allowed_origins").is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -33,6 +33,11 @@ pub enum Route {
     Introspect {
         project: String,
     },
+    /// `GET /{project}/demo/{template}`: the demo upload page (when `DEMO` is set).
+    Demo {
+        project: String,
+        template: String,
+    },
     /// `GET /{project}/key/{template}`: issue a key from a template.
     IssueKey {
         project: String,
@@ -79,6 +84,7 @@ pub fn is_project(s: &str) -> bool {
 }
 
 enum Shape {
+    Demo,
     Key,
     Keys,
     Templates,
@@ -101,6 +107,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/{project}/key"),
     ("POST", "/{project}/v5/key"),
     ("GET", "/{project}/v5/key/introspect"),
+    ("GET", "/{project}/demo/{template_id}"),
     ("DELETE", "/{project}/v5/keys/{key_id}"),
     ("GET", "/{project}/v5/security-templates"),
     ("POST", "/{project}/v5/security-templates"),
@@ -161,6 +168,7 @@ pub fn route(method: &str, path: &str) -> Result<Route, Refusal> {
     }
     let (shape, project, id) = match segments.as_slice() {
         [p, "v5", "key", "introspect"] => (Shape::Introspect, *p, ""),
+        [p, "demo", t] => (Shape::Demo, *p, *t),
         [p, "v5", "keys", k] => (Shape::Revoke, *p, *k),
         [p, "key", t] | [p, "v5", "key", t] => (Shape::Key, *p, *t),
         [p, "key"] | [p, "v5", "key"] => (Shape::Keys, *p, ""),
@@ -169,7 +177,7 @@ pub fn route(method: &str, path: &str) -> Result<Route, Refusal> {
         _ => return Err(Refusal::MissRoute),
     };
     let allow = match shape {
-        Shape::Key => "GET, OPTIONS",
+        Shape::Key | Shape::Demo => "GET, OPTIONS",
         Shape::Keys => "POST, OPTIONS",
         Shape::Templates => "GET, POST, OPTIONS",
         Shape::Template => "GET, PATCH, DELETE, OPTIONS",
@@ -182,7 +190,7 @@ pub fn route(method: &str, path: &str) -> Result<Route, Refusal> {
     if !is_project(project) {
         return Err(Refusal::RejectProject);
     }
-    if matches!(shape, Shape::Key | Shape::Template) && !is_template_id(id) {
+    if matches!(shape, Shape::Key | Shape::Template | Shape::Demo) && !is_template_id(id) {
         return Err(Refusal::MissTemplate);
     }
     if matches!(shape, Shape::Revoke) && !is_key_id(id) {
@@ -208,6 +216,10 @@ pub fn route(method: &str, path: &str) -> Result<Route, Refusal> {
             key_id: id,
         },
         (Shape::Introspect, _) => Route::Introspect { project },
+        (Shape::Demo, _) => Route::Demo {
+            project,
+            template: id,
+        },
     })
 }
 

@@ -11,7 +11,7 @@ use crate::core::fields::{self, Fields};
 use crate::core::hex;
 use crate::core::permission::{Holder, Permissions};
 use crate::core::refusal::Refusal;
-use crate::core::restriction::{Countries, IpRanges};
+use crate::core::restriction::{Countries, IpRanges, Origins};
 use crate::core::scope::Scopes;
 use crate::core::time;
 
@@ -75,6 +75,8 @@ pub struct Policy {
     pub upload: UploadLimits,
     pub listing: ListingLimits,
     pub restrictions: Restrictions,
+    /// Browser origins whose pages may use the key; `None` is any.
+    pub allowed_origins: Option<Origins>,
 }
 
 /// The body of `POST /{project}/key`'s `data`, and the key part of a template.
@@ -137,6 +139,9 @@ impl Policy {
             }
             r.finish()?;
         }
+        if let Some(v) = f.get("allowed_origins") {
+            policy.allowed_origins = Some(Origins::from_json(v, &f.path("allowed_origins"))?);
+        }
         if let Some(mut l) = f.object("listing")? {
             if let Some(v) = l.get_aliased("dir_scope", "directory_scope")? {
                 policy.listing.dir_scope = Scopes::from_json(v, &l.path("dir_scope"))?;
@@ -173,6 +178,10 @@ impl Policy {
         out.insert(
             "listing".into(),
             json!({ "dir_scope": self.listing.dir_scope.to_texts(), "max": self.listing.max }),
+        );
+        out.insert(
+            "allowed_origins".into(),
+            json!(self.allowed_origins.as_ref().map(Origins::to_texts)),
         );
     }
 

@@ -23,6 +23,7 @@ pub fn client(req: &Request) -> Client {
     Client {
         ip: client_ip(http::header(req, "CF-Connecting-IP").as_deref()),
         country: http::header(req, "CF-IPCountry"),
+        origin: http::header(req, "Origin"),
     }
 }
 
@@ -83,6 +84,11 @@ pub async fn handle(
         to,
         length: http::header(&req, "Content-Length").and_then(|v| v.trim().parse().ok()),
     };
+    // A key bound to origins answers its browser page by name, not `*`.
+    let named_origin = claims
+        .as_ref()
+        .filter(|c| c.policy.allowed_origins.is_some())
+        .and(client.origin.clone());
     let (operation, identity, counted) = match (&claims, &principal) {
         (Some(claims), _) => {
             let state = key_state(env, project, claims).await?;
@@ -121,7 +127,7 @@ pub async fn handle(
     if let (false, Some((name, give_back))) = (completed, counted) {
         limiter::give_back(env, &name, &give_back).await;
     }
-    result
+    result.map(|r| http::name_origin(r, named_origin.as_deref()))
 }
 
 #[allow(clippy::too_many_arguments)]

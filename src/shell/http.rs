@@ -82,12 +82,25 @@ pub fn preflight() -> Result<Response, Refusal> {
     Ok(ResponseBuilder::new().with_status(204).fixed(Vec::new()))
 }
 
+/// Answers a browser page by its origin rather than `*` (for keys bound to
+/// `allowed_origins`, which have already checked it).
+pub fn name_origin(mut response: Response, origin: Option<&str>) -> Response {
+    if let Some(origin) = origin {
+        let headers = response.headers_mut();
+        let _ = headers.set("Access-Control-Allow-Origin", origin);
+        let _ = headers.set("Vary", "Origin");
+    }
+    response
+}
+
 /// The response sent for `result`, with CORS headers on it, errors included.
 pub fn finish(result: Result<Response, Refusal>) -> Response {
     let mut response = result.unwrap_or_else(|r| refusal(&r));
     let headers = response.headers_mut();
+    if !headers.has("Access-Control-Allow-Origin").unwrap_or(false) {
+        let _ = headers.set("Access-Control-Allow-Origin", "*");
+    }
     for (name, value) in [
-        ("Access-Control-Allow-Origin", "*"),
         (
             "Access-Control-Allow-Methods",
             "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",

@@ -12,7 +12,7 @@ use crate::core::attenuate::attenuate;
 use crate::core::config::Config;
 use crate::core::counter::{Limit, Take};
 use crate::core::gateway::{
-    Client, check_key, check_place, limiter_name, listing_counters, upload_counters,
+    Client, check_key, check_origin, check_place, limiter_name, listing_counters, upload_counters,
 };
 use crate::core::key::{self, Claims, new_key_id};
 use crate::core::permission::Permission;
@@ -70,6 +70,8 @@ pub async fn from_template(
     if !template.body.active {
         return Err(Refusal::DenyInactiveTemplate);
     }
+    let client = client(req);
+    check_origin(&template.body.spec.policy, &client)?;
     let take = Take {
         counters: vec![(
             "issue".into(),
@@ -80,10 +82,15 @@ pub async fn from_template(
         )],
         keep_until: http::now_ms() + MINUTE_MS,
     };
-    let object = format!("issue/{project}/{id}/{}", counting_name(client(req).ip));
+    let object = format!("issue/{project}/{id}/{}", counting_name(client.ip));
     limiter::take(env, &object, &take).await?;
+    let named = template.body.spec.policy.allowed_origins.is_some();
     let claims = claims_from(project, Some(template.id), template.body.spec)?;
-    issue(env, &config, claims).await
+    let response = issue(env, &config, claims).await?;
+    Ok(http::name_origin(
+        response,
+        client.origin.as_deref().filter(|_| named),
+    ))
 }
 
 pub async fn from_body(mut req: Request, env: &Env, project: &str) -> Result<Response, Refusal> {

@@ -6,6 +6,7 @@ mod api_keys_api;
 mod audit;
 mod auth;
 mod cache;
+mod demo;
 mod gateway;
 mod http;
 mod issue;
@@ -45,6 +46,7 @@ async fn dispatch(req: Request, env: &Env) -> std::result::Result<Response, Refu
             revocation::handle(&req, env, &project, &key_id).await
         }
         Route::Introspect { project } => issue::introspect(&req, env, &project).await,
+        Route::Demo { .. } => demo::page(env),
         Route::IssueKey { project, template } => {
             issue::from_template(&req, env, &project, &template).await
         }

@@ -9,7 +9,7 @@ import {
 } from './harness.mjs';
 
 let worker;
-before(async () => { worker = await startWorker({}, { logLevel: 'log' }); });
+before(async () => { worker = await startWorker({ DEMO: '1' }, { logLevel: 'log' }); });
 after(async () => { await worker?.stop(); });
 
 const FROM = { 'CF-Connecting-IP': '192.0.2.10', 'CF-IPCountry': 'FR' };
@@ -290,7 +290,7 @@ describe('OpenAPI', () => {
         count += 1;
       }
     }
-    assert.equal(count, 24);
+    assert.equal(count, 25);
   });
 });
 

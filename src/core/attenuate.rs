@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use crate::core::fields::Fields;
 use crate::core::key::Claims;
 use crate::core::refusal::Refusal;
+use crate::core::restriction::{Countries, IpRanges, Origins};
 use crate::core::template::{KeySpec, Policy, canonical_names, merge_patch};
 
 /// How many times a key can be attenuated in a chain.
@@ -37,6 +38,30 @@ fn limit_within(field: &str, child: Option<u32>, parent: Option<u32>) -> Result<
             field,
             format!("cannot be unlimited: the presented key allows {p}"),
         )),
+    }
+}
+
+/// A whitelist of the child must exist where the parent has one, and name
+/// nothing the parent's does not (`outside` finds the first such entry).
+fn list_within<T>(
+    field: &str,
+    child: Option<&T>,
+    parent: Option<&T>,
+    outside: impl Fn(&T, &T) -> Option<String>,
+) -> Result<(), Refusal> {
+    match (child, parent) {
+        (_, None) => Ok(()),
+        (None, Some(_)) => Err(broader(
+            field,
+            "cannot be left open: the presented key has a list",
+        )),
+        (Some(c), Some(p)) => match outside(c, p) {
+            Some(entry) => Err(broader(
+                field,
+                format!("{entry} is outside the presented key's list"),
+            )),
+            None => Ok(()),
+        },
     }
 }
 
@@ -76,40 +101,20 @@ pub fn check_within(child: &Policy, parent: &Policy) -> Result<(), Refusal> {
         ));
     }
     let (cr, pr) = (&child.restrictions, &parent.restrictions);
-    match (&cr.ip_ranges, &pr.ip_ranges) {
-        (_, None) => {}
-        (None, Some(_)) => {
-            return Err(broader(
-                "restrictions.whitelist_ip_ranges",
-                "cannot be left open: the presented key has a whitelist",
-            ));
-        }
-        (Some(c), Some(p)) => {
-            if let Some(net) = c.first_outside(p) {
-                return Err(broader(
-                    "restrictions.whitelist_ip_ranges",
-                    format!("{net} is outside the presented key's ranges"),
-                ));
-            }
-        }
-    }
-    match (&cr.countries, &pr.countries) {
-        (_, None) => {}
-        (None, Some(_)) => {
-            return Err(broader(
-                "restrictions.whitelist_countries",
-                "cannot be left open: the presented key has a whitelist",
-            ));
-        }
-        (Some(c), Some(p)) => {
-            if let Some(code) = c.first_outside(p) {
-                return Err(broader(
-                    "restrictions.whitelist_countries",
-                    format!("{code} is not allowed by the presented key"),
-                ));
-            }
-        }
-    }
+    let ips = IpRanges::first_outside;
+    list_within(
+        "restrictions.whitelist_ip_ranges",
+        cr.ip_ranges.as_ref(),
+        pr.ip_ranges.as_ref(),
+        ips,
+    )?;
+    let countries = Countries::first_outside;
+    list_within(
+        "restrictions.whitelist_countries",
+        cr.countries.as_ref(),
+        pr.countries.as_ref(),
+        countries,
+    )?;
     if let Some(s) = child
         .listing
         .dir_scope
@@ -121,20 +126,13 @@ pub fn check_within(child: &Policy, parent: &Policy) -> Result<(), Refusal> {
         ));
     }
     limit_within("listing.max", child.listing.max, parent.listing.max)?;
-    match (&child.allowed_origins, &parent.allowed_origins) {
-        (_, None) => Ok(()),
-        (None, Some(_)) => Err(broader(
-            "allowed_origins",
-            "cannot be left open: the presented key has a list",
-        )),
-        (Some(c), Some(p)) => match c.first_outside(p) {
-            Some(origin) => Err(broader(
-                "allowed_origins",
-                format!("{origin} is not allowed by the presented key"),
-            )),
-            None => Ok(()),
-        },
-    }
+    let origins = Origins::first_outside;
+    list_within(
+        "allowed_origins",
+        child.allowed_origins.as_ref(),
+        parent.allowed_origins.as_ref(),
+        origins,
+    )
 }
 
 /// The claims of a key attenuated from `parent` by `request` at `now`.

@@ -69,16 +69,13 @@ impl IpRanges {
     }
 
     pub fn from_json(value: &serde_json::Value, field: &str) -> Result<IpRanges, Refusal> {
-        let items = list(value, field, "IP addresses or CIDR ranges")?;
-        let mut nets = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            let at = || format!("{field}[{i}]");
-            let text = item
-                .as_str()
-                .ok_or_else(|| Refusal::field(at(), "must be a string"))?;
-            nets.push(IpRanges::parse_one(text).map_err(|why| Refusal::field(at(), why))?);
-        }
-        Ok(IpRanges(nets))
+        list(
+            value,
+            field,
+            "IP addresses or CIDR ranges",
+            IpRanges::parse_one,
+        )
+        .map(IpRanges)
     }
 
     pub fn from_nets(nets: Vec<IpNet>) -> IpRanges {
@@ -123,16 +120,13 @@ impl Countries {
     }
 
     pub fn from_json(value: &serde_json::Value, field: &str) -> Result<Countries, Refusal> {
-        let items = list(value, field, "two-letter country codes")?;
-        let mut codes = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            let at = || format!("{field}[{i}]");
-            let text = item
-                .as_str()
-                .ok_or_else(|| Refusal::field(at(), "must be a string"))?;
-            codes.push(Countries::parse_one(text).map_err(|why| Refusal::field(at(), why))?);
-        }
-        Ok(Countries(codes))
+        list(
+            value,
+            field,
+            "two-letter country codes",
+            Countries::parse_one,
+        )
+        .map(Countries)
     }
 
     /// Whether the `CF-IPCountry` value is allowed. A missing header, `XX`
@@ -206,16 +200,13 @@ impl Origins {
     }
 
     pub fn from_json(value: &serde_json::Value, field: &str) -> Result<Origins, Refusal> {
-        let items = list(value, field, "origins such as https://shop.example")?;
-        let mut origins = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            let at = || format!("{field}[{i}]");
-            let text = item
-                .as_str()
-                .ok_or_else(|| Refusal::field(at(), "must be a string"))?;
-            origins.push(Origins::parse_one(text).map_err(|why| Refusal::field(at(), why))?);
-        }
-        Ok(Origins(origins))
+        list(
+            value,
+            field,
+            "origins such as https://shop.example",
+            Origins::parse_one,
+        )
+        .map(Origins)
     }
 
     /// Whether the `Origin` header names one of these origins.
@@ -233,11 +224,14 @@ impl Origins {
     }
 }
 
-fn list<'a>(
-    value: &'a serde_json::Value,
+/// A whitelist: a non-empty JSON list of at most `MAX_ENTRIES` strings, each
+/// parsed by `parse_one`; refusals name the entry (`field[2]`).
+fn list<T>(
+    value: &serde_json::Value,
     field: &str,
     what: &str,
-) -> Result<&'a Vec<serde_json::Value>, Refusal> {
+    parse_one: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, Refusal> {
     let items = value
         .as_array()
         .ok_or_else(|| Refusal::field(field, format!("must be a list of {what}")))?;
@@ -253,7 +247,17 @@ fn list<'a>(
             format!("must have at most {MAX_ENTRIES} entries"),
         ));
     }
-    Ok(items)
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let at = || format!("{field}[{i}]");
+            let text = item
+                .as_str()
+                .ok_or_else(|| Refusal::field(at(), "must be a string"))?;
+            parse_one(text).map_err(|why| Refusal::field(at(), why))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -13,10 +13,7 @@ use crate::core::ct;
 use crate::core::refusal::Refusal;
 use crate::shell::cache::{Cache, KV_CACHE_TTL};
 use crate::shell::http;
-use crate::shell::template_store::BINDING;
-
-/// Most keys in one page of a listing.
-pub const PAGE: u64 = 100;
+use crate::shell::template_store::{self, BINDING};
 
 thread_local! {
     /// By secret hash: the key, or `None` for a hash that matched nothing.
@@ -115,31 +112,8 @@ impl ApiKeyStore {
         &self,
         cursor: Option<String>,
     ) -> Result<(Vec<ApiKey>, Option<String>), Refusal> {
-        let mut request = self.kv.list().prefix("apikey/id/".into()).limit(PAGE);
-        if let Some(cursor) = cursor {
-            request = request.cursor(cursor);
-        }
-        let page = request.execute().await.map_err(|e| down("list", e))?;
-        let names: Vec<String> = page.keys.into_iter().map(|k| k.name).collect();
-        let mut keys = Vec::with_capacity(names.len());
-        if !names.is_empty() {
-            let values = self
-                .kv
-                .get_bulk(&names)
-                .json::<Value>()
-                .await
-                .map_err(|e| down("get_bulk", e))?;
-            for name in &names {
-                if let Some(Some(value)) = values.get(name) {
-                    keys.push(parse(value)?);
-                }
-            }
-        }
-        let next = if page.list_complete {
-            None
-        } else {
-            page.cursor
-        };
+        let (values, next) = template_store::page(&self.kv, "apikey/id/".into(), cursor).await?;
+        let keys = values.iter().map(parse).collect::<Result<_, _>>()?;
         Ok((keys, next))
     }
 }

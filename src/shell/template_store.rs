@@ -84,33 +84,39 @@ impl TemplateStore {
         project: &str,
         cursor: Option<String>,
     ) -> Result<(Vec<Template>, Option<String>), Refusal> {
-        let mut request = self.kv.list().prefix(format!("tpl/{project}/")).limit(PAGE);
-        if let Some(cursor) = cursor {
-            request = request.cursor(cursor);
-        }
-        let page = request.execute().await.map_err(|e| down("list", e))?;
-        let names: Vec<String> = page.keys.into_iter().map(|k| k.name).collect();
-        let mut templates = Vec::with_capacity(names.len());
-        if !names.is_empty() {
-            let values = self
-                .kv
-                .get_bulk(&names)
-                .json::<Value>()
-                .await
-                .map_err(|e| down("get_bulk", e))?;
-            // get_bulk answers a map; keep the listing's order. A template
-            // deleted between the two calls is simply left out.
-            for name in &names {
-                if let Some(Some(value)) = values.get(name) {
-                    templates.push(parse(value)?);
-                }
-            }
-        }
-        let next = if page.list_complete {
-            None
-        } else {
-            page.cursor
-        };
+        let (values, next) = page(&self.kv, format!("tpl/{project}/"), cursor).await?;
+        let templates = values.iter().map(parse).collect::<Result<_, _>>()?;
         Ok((templates, next))
     }
+}
+
+/// One page (`PAGE` entries) of the JSON values under `prefix`, in key order,
+/// and the cursor of the next page. An entry deleted between listing and
+/// reading is left out.
+pub async fn page(
+    kv: &KvStore,
+    prefix: String,
+    cursor: Option<String>,
+) -> Result<(Vec<Value>, Option<String>), Refusal> {
+    let mut request = kv.list().prefix(prefix).limit(PAGE);
+    if let Some(cursor) = cursor {
+        request = request.cursor(cursor);
+    }
+    let listed = request.execute().await.map_err(|e| down("list", e))?;
+    let names: Vec<String> = listed.keys.into_iter().map(|k| k.name).collect();
+    let mut values = Vec::with_capacity(names.len());
+    if !names.is_empty() {
+        let mut found = kv
+            .get_bulk(&names)
+            .json::<Value>()
+            .await
+            .map_err(|e| down("get_bulk", e))?;
+        values.extend(names.iter().filter_map(|n| found.remove(n).flatten()));
+    }
+    let next = if listed.list_complete {
+        None
+    } else {
+        listed.cursor
+    };
+    Ok((values, next))
 }

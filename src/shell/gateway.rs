@@ -33,7 +33,7 @@ pub async fn key_state(env: &Env, project: &str, claims: &Claims) -> Result<KeyS
     let revoked = revocation::is_revoked(env, claims).await?;
     let template = match (&claims.template, revoked) {
         (_, true) | (None, _) => TemplateState::None,
-        (Some(id), false) => template_state::get(env, project, id).await?,
+        (Some(id), false) => template_state::state(env, project, id).await?,
     };
     Ok(KeyState { revoked, template })
 }

@@ -6,7 +6,7 @@
 //! - `GET /{project}/v5/key/introspect`: what the presented key is and has left.
 
 use serde_json::{Map, json};
-use worker::{Env, Request, Response};
+use worker::{Context, Env, Request, Response};
 
 use crate::core::attenuate::attenuate;
 use crate::core::config::Config;
@@ -22,15 +22,24 @@ use crate::core::template::KeySpec;
 use crate::shell::auth::NO_KEY;
 use crate::shell::gateway::{client, key_state};
 use crate::shell::http::{self, KEY_HEADER, MAX_JSON_BODY};
-use crate::shell::template_store::TemplateStore;
-use crate::shell::{auth, limiter, revocation, settings};
+use crate::shell::{auth, limiter, revocation, settings, template_state};
 
 const MINUTE_MS: u64 = 60_000;
 
-/// Signs `claims`, registers the key so it can be revoked, and answers it.
-async fn issue(env: &Env, config: &Config, claims: Claims) -> Result<Response, Refusal> {
+/// Signs `claims`, registers the key (after answering) so that it can be
+/// revoked by id, and answers it.
+fn issue(env: &Env, ctx: &Context, config: &Config, claims: Claims) -> Result<Response, Refusal> {
     let key = key::sign(&claims, config.keyring.signer());
-    revocation::register(env, &claims).await?;
+    let (env, registered) = (env.clone(), claims.clone());
+    ctx.wait_until(async move {
+        if let Err(e) = revocation::register(&env, &registered).await {
+            worker::console_error!(
+                "could not register key {}: {}",
+                registered.key_id,
+                e.message()
+            );
+        }
+    });
     Ok(http::json(
         200,
         &json!({
@@ -59,12 +68,12 @@ fn claims_from(project: &str, template: Option<String>, spec: KeySpec) -> Result
 pub async fn from_template(
     req: &Request,
     env: &Env,
+    ctx: &Context,
     project: &str,
     id: &str,
 ) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
-    let template = TemplateStore::open(env)?
-        .get(project, id)
+    let template = template_state::get(env, project, id)
         .await?
         .ok_or(Refusal::MissTemplate)?;
     if !template.body.active {
@@ -85,15 +94,24 @@ pub async fn from_template(
     let object = format!("issue/{project}/{id}/{}", counting_name(client.ip));
     limiter::take(env, &object, &take).await?;
     let named = template.body.spec.policy.allowed_origins.is_some();
-    let claims = claims_from(project, Some(template.id), template.body.spec)?;
-    let response = issue(env, &config, claims).await?;
+    let claims = claims_from(
+        project,
+        Some(template.id.clone()),
+        template.body.spec.clone(),
+    )?;
+    let response = issue(env, ctx, &config, claims)?;
     Ok(http::name_origin(
         response,
         client.origin.as_deref().filter(|_| named),
     ))
 }
 
-pub async fn from_body(mut req: Request, env: &Env, project: &str) -> Result<Response, Refusal> {
+pub async fn from_body(
+    mut req: Request,
+    env: &Env,
+    ctx: &Context,
+    project: &str,
+) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
     let presented = http::header(&req, KEY_HEADER).ok_or(NO_KEY)?;
     if !presented.starts_with("SASS__") {
@@ -102,7 +120,7 @@ pub async fn from_body(mut req: Request, env: &Env, project: &str) -> Result<Res
         let spec = KeySpec::from_key_request(&http::read_json(&mut req, MAX_JSON_BODY).await?)?;
         let claims = claims_from(project, None, spec)?;
         crate::shell::audit::record(actor.id(), "key.mint", Some(project), &claims.key_id);
-        return issue(env, &config, claims).await;
+        return issue(env, ctx, &config, claims);
     }
     // Attenuation: the presented SASS key must pass the gateway's key checks.
     let now = http::now_secs();
@@ -116,7 +134,7 @@ pub async fn from_body(mut req: Request, env: &Env, project: &str) -> Result<Res
     }
     let body = http::read_json(&mut req, MAX_JSON_BODY).await?;
     let claims = attenuate(&parent, &body, now, new_key_id(http::random16()?))?;
-    issue(env, &config, claims).await
+    issue(env, ctx, &config, claims)
 }
 
 pub async fn introspect(req: &Request, env: &Env, project: &str) -> Result<Response, Refusal> {

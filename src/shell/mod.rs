@@ -28,11 +28,15 @@ use crate::core::route::{Route, route};
 const OPENAPI: &str = include_str!("../../openapi.json");
 
 #[event(fetch)]
-pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    Ok(http::finish(dispatch(req, &env).await))
+pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    Ok(http::finish(dispatch(req, &env, &ctx).await))
 }
 
-async fn dispatch(req: Request, env: &Env) -> std::result::Result<Response, Refusal> {
+async fn dispatch(
+    req: Request,
+    env: &Env,
+    ctx: &Context,
+) -> std::result::Result<Response, Refusal> {
     let method = req.method();
     match route(method.as_ref(), &req.path())? {
         Route::Preflight => http::preflight(),
@@ -48,9 +52,9 @@ async fn dispatch(req: Request, env: &Env) -> std::result::Result<Response, Refu
         Route::Introspect { project } => issue::introspect(&req, env, &project).await,
         Route::Demo { .. } => demo::page(env),
         Route::IssueKey { project, template } => {
-            issue::from_template(&req, env, &project, &template).await
+            issue::from_template(&req, env, ctx, &project, &template).await
         }
-        Route::MintKey { project } => issue::from_body(req, env, &project).await,
+        Route::MintKey { project } => issue::from_body(req, env, ctx, &project).await,
         Route::ListTemplates { project } => templates_api::list(&req, env, &project).await,
         Route::CreateTemplate { project } => templates_api::create(req, env, &project).await,
         Route::ReadTemplate { project, id } => templates_api::read(&req, env, &project, &id).await,

@@ -1,12 +1,16 @@
-//! The demo upload page, `GET /{project}/demo/{template}`: served only when
-//! the `DEMO` variable is set (it is in `.dev.vars`, not in production).
-//! The page reads the project and template from its own path.
+//! Documents served from the Workers static assets in `public/` (kept out of
+//! the wasm bundle): the OpenAPI description, and the demo upload page,
+//! `GET /{project}/demo/{template}`, served only when the `DEMO` variable is
+//! set (it is in `.dev.vars`, not in production). The page reads the project
+//! and template from its own path.
 
-use worker::{Env, Headers, Response, ResponseBuilder};
+use worker::{Env, Response, console_error};
 
 use crate::core::refusal::Refusal;
+use crate::shell::http;
 
-const PAGE: &str = include_str!("demo.html");
+/// The static assets binding.
+pub const BINDING: &str = "ASSETS";
 
 fn enabled(env: &Env) -> bool {
     env.var("DEMO")
@@ -15,17 +19,41 @@ fn enabled(env: &Env) -> bool {
         .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes"))
 }
 
-pub fn page(env: &Env) -> Result<Response, Refusal> {
+async fn asset(env: &Env, path: &str) -> Result<Response, Refusal> {
+    let assets = env
+        .assets(BINDING)
+        .map_err(|e| http::internal("assets binding", e))?;
+    let response = assets
+        .fetch(format!("https://assets{path}"), None)
+        .await
+        .map_err(|e| http::internal("assets fetch", e))?;
+    if response.status_code() != 200 {
+        console_error!("asset {path} answered {}", response.status_code());
+        return Err(Refusal::Internal);
+    }
+    Ok(http::rebuild(response))
+}
+
+/// `GET /openapi.json`.
+pub async fn openapi(env: &Env) -> Result<Response, Refusal> {
+    let mut response = asset(env, "/openapi.json").await?;
+    let _ = response
+        .headers_mut()
+        .set("Content-Type", "application/json; charset=utf-8");
+    Ok(response)
+}
+
+/// `GET /{project}/demo/{template}`.
+pub async fn page(env: &Env) -> Result<Response, Refusal> {
     if !enabled(env) {
         return Err(Refusal::MissRoute);
     }
-    let headers = Headers::new();
+    let mut response = asset(env, "/demo.html").await?;
+    let headers = response.headers_mut();
     let _ = headers.set("Content-Type", "text/html; charset=utf-8");
     let _ = headers.set(
         "Content-Security-Policy",
         "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
     );
-    Ok(ResponseBuilder::new()
-        .with_headers(headers)
-        .fixed(PAGE.as_bytes().to_vec()))
+    Ok(response)
 }

@@ -53,17 +53,12 @@ pub fn header(req: &Request, name: &str) -> Option<String> {
 }
 
 pub fn json(status: u16, value: &Value) -> Response {
-    json_text(status, value.to_string())
-}
-
-/// A response whose body is already JSON text.
-pub fn json_text(status: u16, text: impl Into<Vec<u8>>) -> Response {
     let headers = Headers::new();
     let _ = headers.set("Content-Type", "application/json; charset=utf-8");
     ResponseBuilder::new()
         .with_status(status)
         .with_headers(headers)
-        .fixed(text.into())
+        .fixed(value.to_string().into_bytes())
 }
 
 fn refusal(r: &Refusal) -> Response {
@@ -80,6 +75,21 @@ fn refusal(r: &Refusal) -> Response {
 
 pub fn preflight() -> Result<Response, Refusal> {
     Ok(ResponseBuilder::new().with_status(204).fixed(Vec::new()))
+}
+
+/// A mutable copy of a response from elsewhere (an origin, the assets), so
+/// that CORS and other headers can be added; the body streams through.
+pub fn rebuild(response: Response) -> Response {
+    let headers = Headers::new();
+    for (name, value) in response.headers().entries() {
+        let _ = headers.set(&name, &value);
+    }
+    let status = response.status_code();
+    let (_, body) = response.into_parts();
+    ResponseBuilder::new()
+        .with_status(status)
+        .with_headers(headers)
+        .body(body)
 }
 
 /// Answers a browser page by its origin rather than `*` (for keys bound to

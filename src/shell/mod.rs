@@ -24,9 +24,6 @@ use worker::{Context, Env, Request, Response, Result, event};
 use crate::core::refusal::Refusal;
 use crate::core::route::{Route, route};
 
-/// The OpenAPI 3.1 description of this API, as kept in the repository.
-const OPENAPI: &str = include_str!("../../openapi.json");
-
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     Ok(http::finish(dispatch(req, &env, &ctx).await))
@@ -40,7 +37,7 @@ async fn dispatch(
     let method = req.method();
     match route(method.as_ref(), &req.path())? {
         Route::Preflight => http::preflight(),
-        Route::OpenApi => Ok(http::json_text(200, OPENAPI)),
+        Route::OpenApi => demo::openapi(env).await,
         Route::ListApiKeys => api_keys_api::list(&req, env).await,
         Route::CreateApiKey => api_keys_api::create(req, env).await,
         Route::ReadApiKey { id } => api_keys_api::read(&req, env, &id).await,
@@ -50,7 +47,7 @@ async fn dispatch(
             revocation::handle(&req, env, &project, &key_id).await
         }
         Route::Introspect { project } => issue::introspect(&req, env, &project).await,
-        Route::Demo { .. } => demo::page(env),
+        Route::Demo { .. } => demo::page(env).await,
         Route::IssueKey { project, template } => {
             issue::from_template(&req, env, ctx, &project, &template).await
         }

@@ -3,10 +3,11 @@
 //! removed and the signed `X-Sass-*` headers of `core::origin` added.
 
 use wasm_bindgen::JsValue;
-use worker::{Fetch, Headers, Request, RequestInit, Response, ResponseBuilder, console_error};
+use worker::{Fetch, Headers, Request, RequestInit, Response, console_error};
 
 use crate::core::origin::{Origin, Verified};
 use crate::core::refusal::Refusal;
+use crate::shell::http;
 
 /// Request headers never forwarded: the credential, the platform's own, and
 /// hop-by-hop ones.
@@ -58,15 +59,5 @@ pub async fn forward(
         console_error!("origin fetch failed: {e}");
         Refusal::OriginDown
     })?;
-    // A fresh response, so that CORS headers can be added to it.
-    let headers = Headers::new();
-    for (name, value) in answer.headers().entries() {
-        let _ = headers.set(&name, &value);
-    }
-    let status = answer.status_code();
-    let (_, body) = answer.into_parts();
-    Ok(ResponseBuilder::new()
-        .with_status(status)
-        .with_headers(headers)
-        .body(body))
+    Ok(http::rebuild(answer))
 }

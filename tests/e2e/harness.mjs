@@ -41,7 +41,8 @@ export async function startWorker(vars = {}, { withoutLimiter = false, logLevel 
   const dir = mkdtempSync(join(tmpdir(), 'sass-edge-e2e-'));
   let config = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8')
     .replace(/^main = .*$/m, `main = ${JSON.stringify(shim)}`)
-    .replace(/^\[build\]\ncommand = .*$/m, '');
+    .replace(/^\[build\]\ncommand = .*$/m, '')
+    .replace(/^directory = "public"$/m, `directory = ${JSON.stringify(join(ROOT, 'public'))}`);
   if (withoutLimiter) {
     config = config.replace(/^\[\[durable_objects\.bindings\]\]\nname = "LIMITER"\nclass_name = "Limiter"$/m, '');
     if (config.includes('name = "LIMITER"')) throw new Error('could not drop the LIMITER binding');

@@ -276,7 +276,7 @@ describe('OpenAPI', () => {
   test('served at /openapi.json, and every path in it is served', async () => {
     const r = await call(worker.url, 'GET', '/openapi.json');
     assert.equal(r.status, 200);
-    assert.deepEqual(r.body, JSON.parse(readFileSync(join(ROOT, 'openapi.json'), 'utf8')));
+    assert.deepEqual(r.body, JSON.parse(readFileSync(join(ROOT, 'public/openapi.json'), 'utf8')));
     const sample = (path) => path.replace('{project}', freshProject()).replace('{template_id}', 'SECU_00000000000000000000000000000000')
       .replace('{key_id}', '0123456789abcdef0123456789abcdef').replace('/v5/api-keys/{id}', '/v5/api-keys/APIK_00000000000000000000000000000000')
       .replace('{id}', 'SECU_00000000000000000000000000000000').replace('{path}', 'a/b.txt');

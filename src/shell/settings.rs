@@ -1,4 +1,7 @@
-//! The worker's settings, read from its secrets and parsed once per isolate.
+//! The worker's settings, read from its secrets and variables and parsed
+//! once per isolate: a change of secret or variable deploys a new version,
+//! which starts new isolates. A malformed setting is not cached, so every
+//! request reports it until it is fixed.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -9,7 +12,7 @@ use crate::core::config::{Config, RawSettings};
 use crate::core::refusal::Refusal;
 
 thread_local! {
-    static PARSED: RefCell<Option<(RawSettings, Rc<Config>)>> = const { RefCell::new(None) };
+    static PARSED: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
 }
 
 fn read(env: &Env, name: &str) -> Option<String> {
@@ -19,22 +22,17 @@ fn read(env: &Env, name: &str) -> Option<String> {
         .ok()
 }
 
-/// The parsed settings. They are parsed again only if the raw values change.
 pub fn config(env: &Env) -> Result<Rc<Config>, Refusal> {
+    if let Some(config) = PARSED.with_borrow(Clone::clone) {
+        return Ok(config);
+    }
     let raw = RawSettings {
         root_api_key: read(env, "ROOT_API_KEY"),
         signing_keys: read(env, "SIGNING_KEYS"),
         origin_url: read(env, "ORIGIN_URL"),
         origin_secret: read(env, "ORIGIN_SECRET"),
     };
-    if let Some(config) = PARSED.with_borrow(|p| {
-        p.as_ref()
-            .filter(|(r, _)| *r == raw)
-            .map(|(_, c)| c.clone())
-    }) {
-        return Ok(config);
-    }
     let config = Rc::new(Config::parse(&raw)?);
-    PARSED.set(Some((raw, config.clone())));
+    PARSED.set(Some(config.clone()));
     Ok(config)
 }

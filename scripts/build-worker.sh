@@ -17,7 +17,11 @@ cd "$CRATE"
 worker-build --release
 # Optimise for size and drop the name section. The feature list is the one
 # worker-build uses, so that no encoding workerd cannot run is emitted.
-"$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.opt.wasm -Oz --strip-debug --strip-producers \
+# --one-caller-inline-max-function-size 0 stops -Oz from inlining every
+# function that has a single caller, whatever its size: the wasm grows by 2 %
+# but its gzip, what the size budget counts, shrinks by 4 % (8.7 KiB).
+"$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.opt.wasm -Oz --one-caller-inline-max-function-size 0 \
+  --strip-debug --strip-producers \
   --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
   --enable-multivalue --enable-reference-types --enable-exception-handling
 mv build/index_bg.opt.wasm build/index_bg.wasm

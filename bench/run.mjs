@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Miniflare } from 'miniflare';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -218,10 +219,10 @@ const WORKERS = {
   }),
 };
 
-async function serve(kind) {
+export async function serve(kind, extra = {}) {
   const before = new Set(ownWorkerds());
   const started = performance.now();
-  const mf = new Miniflare({ host: '127.0.0.1', port: 0, compatibilityDate: COMPAT_DATE, ...WORKERS[kind]() });
+  const mf = new Miniflare({ host: '127.0.0.1', port: 0, compatibilityDate: COMPAT_DATE, ...WORKERS[kind](), ...extra });
   const url = await mf.ready;
   const ready = performance.now();
   const pid = ownWorkerds().find((p) => !before.has(p));
@@ -230,7 +231,7 @@ async function serve(kind) {
 
 // --------------------------------------------------------------------- http
 
-async function call(base, method, path, { key, body, headers = {} } = {}) {
+export async function call(base, method, path, { key, body, headers = {} } = {}) {
   const h = { ...headers };
   if (key) h['X-Filerobot-Key'] = key;
   let payload = body;
@@ -259,7 +260,7 @@ function tampered(key) {
 
 // ---------------------------------------------------------------------- wrk
 
-function wrk(url, s, seconds) {
+export function wrk(url, s, seconds) {
   const env = { ...process.env, BENCH_METHOD: s.method ?? 'GET', BENCH_IPS: String(s.ips ?? 0) };
   if (s.key) env.BENCH_KEY = s.key;
   if (s.body !== undefined) env.BENCH_BODY = s.body;
@@ -331,7 +332,7 @@ async function coldStart(kind, path) {
 
 // -------------------------------------------------------------------- setup
 
-async function prepare(sass, ref) {
+export async function prepare(sass, ref) {
   const base = sass.url;
   const created = await call(base, 'POST', `/${PROJECT}/v5/security-templates`, {
     key: ROOT_KEY,
@@ -361,7 +362,7 @@ async function prepare(sass, ref) {
 const ISSUE_IPS = 256;
 const UPLOAD_BODY = 'sass-edge benchmark upload, 48 bytes long.....\n';
 
-function scenarios(p) {
+export function scenarios(p) {
   // `diag` cases explain the others; they run in the first round only.
   return [
     { id: 'a', server: 'noop', label: 'no-op worker (workers-rs, same toolchain)', path: '/', expect: 200 },
@@ -406,7 +407,7 @@ function scenarios(p) {
   ];
 }
 
-async function check(server, s) {
+export async function check(server, s) {
   const headers = s.ips ? { 'CF-Connecting-IP': '198.18.0.1' } : {};
   const r = await call(server.url, s.method ?? 'GET', s.path, { key: s.key, body: s.body, headers });
   if (r.status !== s.expect || (s.code && r.json?.code !== s.code)) {
@@ -691,4 +692,5 @@ async function main() {
   }
 }
 
-await main();
+// Run as a program; bench/profile.mjs imports the pieces instead.
+if (import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -1,22 +1,11 @@
 #!/usr/bin/env bash
 # Builds the worker into build/ with worker-build, using the locally installed
 # wasm-bindgen, esbuild and wasm-opt (worker-build would download them).
-# wrangler runs this as its [build] command.
+# wrangler runs this as its [build] command. The steps are in
+# scripts/build-worker.sh, which also builds the benchmark's no-op worker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${SASS_EDGE_SKIP_BUILD:-}" = 1 ] && [ -f build/worker/shim.mjs ]; then
   exit 0
 fi
-WASM_BINDGEN_BIN=$(command -v wasm-bindgen) || { echo "wasm-bindgen is missing: run scripts/setup.sh" >&2; exit 1; }
-ESBUILD_BIN=$(node -p "require.resolve('@esbuild/' + process.platform + '-' + process.arch + '/bin/esbuild')" 2>/dev/null) \
-  || { echo "esbuild is missing: run scripts/setup.sh" >&2; exit 1; }
-WASM_OPT_BIN=$PWD/node_modules/.bin/wasm-opt
-[ -x "$WASM_OPT_BIN" ] || { echo "wasm-opt is missing: run scripts/setup.sh" >&2; exit 1; }
-export WASM_BINDGEN_BIN ESBUILD_BIN WASM_OPT_BIN
-worker-build --release
-# Optimise for size and drop the name section. The feature list is the one
-# worker-build uses, so that no encoding workerd cannot run is emitted.
-"$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.opt.wasm -Oz --strip-debug --strip-producers \
-  --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
-  --enable-multivalue --enable-reference-types --enable-exception-handling
-mv build/index_bg.opt.wasm build/index_bg.wasm
+exec bash scripts/build-worker.sh "$PWD"

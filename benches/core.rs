@@ -1,0 +1,118 @@
+//! Micro-benchmarks of the pure core, natively: `cargo bench`.
+//!
+//! - `verify_and_admit_upload`: what the gateway computes for every upload
+//!   made with a SASS key before any I/O: `check_key` (format, HMAC-SHA256,
+//!   claims, expiry, project) then `admit` (template state, IP, country,
+//!   permission, path, scope, size, counter plan). Target: at most 5 µs.
+//! - `check_key_only` and `admit_upload_only`: its two halves.
+//! - `sign_key`: issuing a key, from claims to the signed key. Target: at most
+//!   10 µs.
+//!
+//! The key is a realistic one: a template's key with three permissions, upload
+//! limits and a scope, and IP and country restrictions, so every check runs.
+//! Results go to target/criterion/; scripts/bench.sh copies them into
+//! BENCHMARKS.md.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use serde_json::json;
+
+use sass_edge::core::gateway::{Ask, Client, TemplateState, Verb, admit, check_key};
+use sass_edge::core::key::{Claims, new_key_id, sign};
+use sass_edge::core::signing::Keyring;
+use sass_edge::core::template::KeySpec;
+
+const NOW: u64 = 1_795_323_661;
+/// Two signing keys, as during a rotation: the first signs, both verify.
+const SIGNING_KEYS: &str =
+    "k2:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8,k1:ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8";
+
+fn claims() -> Claims {
+    let spec = KeySpec::from_key_request(&json!({ "data": {
+        "permissions": ["OBJECTS_LIST", "OBJECTS_FETCH", "FILE_UPLOAD"],
+        "upload": {
+            "limit_per_min": 20,
+            "max": 100,
+            "dir_scope": ["/uploads/*"],
+            "max_file_size": 10_485_760
+        },
+        "restrictions": {
+            "whitelist_ip_ranges": ["192.0.2.0/24", "2001:db8::/32"],
+            "whitelist_countries": ["FR", "DE"]
+        },
+        "key_validity": { "expiration_duration": 1200 }
+    }}))
+    .expect("a valid key spec");
+    Claims {
+        project: "demo".into(),
+        template: Some("SECU_DE0000000000000000000000000000DE".into()),
+        key_id: new_key_id([7; 16]),
+        issued_at: NOW,
+        expires_at: NOW + spec.expiration,
+        policy: spec.policy,
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let ring = Keyring::parse(SIGNING_KEYS).expect("valid signing keys");
+    let claims = claims();
+    let key = sign(&claims, ring.signer());
+    let ask = Ask {
+        verb: Verb::Upload,
+        path: "/uploads/2026/photo%20one.jpg".into(),
+        to: None,
+        length: Some(123_456),
+    };
+    let client = Client {
+        ip: Some("192.0.2.10".parse().expect("an IP")),
+        country: Some("FR".into()),
+    };
+    // Both must succeed, or the benchmark would time an early refusal.
+    let checked = check_key(&key, &ring, "demo", NOW).expect("the key verifies");
+    let admission = admit(&checked, TemplateState::Active, &ask, &client).expect("admitted");
+    assert_eq!(admission.counters.len(), 2);
+
+    c.bench_function("verify_and_admit_upload", |b| {
+        b.iter(|| {
+            let claims = check_key(black_box(&key), &ring, "demo", black_box(NOW)).unwrap();
+            admit(
+                &claims,
+                TemplateState::Active,
+                black_box(&ask),
+                black_box(&client),
+            )
+            .unwrap()
+        })
+    });
+    // The two halves, to see where the time goes.
+    c.bench_function("check_key_only", |b| {
+        b.iter(|| check_key(black_box(&key), &ring, "demo", black_box(NOW)).unwrap())
+    });
+    c.bench_function("admit_upload_only", |b| {
+        b.iter(|| {
+            admit(
+                black_box(&checked),
+                TemplateState::Active,
+                black_box(&ask),
+                black_box(&client),
+            )
+            .unwrap()
+        })
+    });
+    c.bench_function("sign_key", |b| {
+        b.iter(|| sign(black_box(&claims), ring.signer()))
+    });
+}
+
+criterion_group! {
+    name = core;
+    // Short runs: the whole `cargo bench` takes seconds once built.
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .without_plots();
+    targets = benches
+}
+criterion_main!(core);

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The benchmark: builds sass-edge and the no-op baseline (bench/noop) with the
+# same toolchain, runs the core's micro-benchmarks (cargo bench), measures the
+# bundle (scripts/size.sh), then serves both workers with Miniflare and drives
+# them with wrk (bench/run.mjs), and writes BENCHMARKS.md. About 8 minutes.
+# Installs wrk (Debian's package) if it is missing.
+#   BENCH_SKIP_MICRO=1   skip `cargo bench`
+#   BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_ROUNDS,
+#   BENCH_COLD_STARTS    see bench/run.mjs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf '\033[1m[bench]\033[0m %s\n' "$*"; }
+
+bash scripts/setup.sh
+
+if ! command -v wrk >/dev/null 2>&1; then
+  say "installing wrk (the load generator)"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  command -v apt-get >/dev/null 2>&1 || { echo "[bench] wrk is missing and there is no apt-get: install wrk 4.x" >&2; exit 1; }
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >/dev/null
+fi
+
+# The baseline must be built exactly like sass-edge.
+# [profile.release]'s settings, comments and blank lines left out.
+profile() { awk '/^\[profile\.release\]$/ { on = 1; next } /^\[/ { on = 0 } on && NF && !/^#/' "$1"; }
+if [ "$(profile Cargo.toml)" != "$(profile bench/noop/Cargo.toml)" ]; then
+  echo "[bench] [profile.release] differs between Cargo.toml and bench/noop/Cargo.toml: make them identical" >&2
+  exit 1
+fi
+
+say "building sass-edge (scripts/build.sh)"
+env -u SASS_EDGE_SKIP_BUILD bash scripts/build.sh
+say "building the no-op worker (bench/noop)"
+bash scripts/build-worker.sh bench/noop
+
+# Wait (up to a minute) for the machine to be quiet before timing anything.
+node bench/run.mjs --wait-quiet
+
+mkdir -p target
+if [ "${BENCH_SKIP_MICRO:-}" = 1 ]; then
+  rm -rf target/criterion
+else
+  say "micro-benchmarks (cargo bench)"
+  rm -rf target/criterion
+  cargo bench --bench core
+fi
+
+say "bundle size (scripts/size.sh)"
+SASS_EDGE_SKIP_BUILD=1 bash scripts/size.sh > target/bench-size.txt 2>&1 || true
+cat target/bench-size.txt
+
+# Miniflare keeps unpersisted state (Durable Objects' SQLite, KV, R2) in a
+# temporary directory. On disk, every Durable Object commit waits for this
+# machine's disk; on tmpfs the benchmark measures the worker instead.
+STATE=$(mktemp -d /dev/shm/sass-edge-bench.XXXXXX 2>/dev/null || mktemp -d)
+trap 'rm -rf "$STATE"' EXIT
+say "load and cold start (bench/run.mjs, state in $STATE)"
+TMPDIR=$STATE node bench/run.mjs

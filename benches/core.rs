@@ -19,7 +19,13 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
 
-use sass_edge::core::gateway::{Ask, Client, TemplateState, Verb, admit, check_key};
+use sass_edge::core::gateway::{Ask, Client, KeyState, TemplateState, Verb, admit, check_key};
+
+/// A key that is not revoked, issued from an active template.
+const ACTIVE: KeyState = KeyState {
+    revoked: false,
+    template: TemplateState::Active,
+};
 use sass_edge::core::key::{Claims, new_key_id, sign};
 use sass_edge::core::signing::Keyring;
 use sass_edge::core::template::KeySpec;
@@ -52,6 +58,7 @@ fn claims() -> Claims {
         issued_at: NOW,
         expires_at: NOW + spec.expiration,
         policy: spec.policy,
+        lineage: Vec::new(),
     }
 }
 
@@ -66,24 +73,19 @@ fn benches(c: &mut Criterion) {
         length: Some(123_456),
     };
     let client = Client {
+        origin: None,
         ip: Some("192.0.2.10".parse().expect("an IP")),
         country: Some("FR".into()),
     };
     // Both must succeed, or the benchmark would time an early refusal.
     let checked = check_key(&key, &ring, "demo", NOW).expect("the key verifies");
-    let admission = admit(&checked, TemplateState::Active, &ask, &client).expect("admitted");
+    let admission = admit(&checked, ACTIVE, &ask, &client).expect("admitted");
     assert_eq!(admission.counters.len(), 2);
 
     c.bench_function("verify_and_admit_upload", |b| {
         b.iter(|| {
             let claims = check_key(black_box(&key), &ring, "demo", black_box(NOW)).unwrap();
-            admit(
-                &claims,
-                TemplateState::Active,
-                black_box(&ask),
-                black_box(&client),
-            )
-            .unwrap()
+            admit(&claims, ACTIVE, black_box(&ask), black_box(&client)).unwrap()
         })
     });
     // The two halves, to see where the time goes.
@@ -94,7 +96,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             admit(
                 black_box(&checked),
-                TemplateState::Active,
+                ACTIVE,
                 black_box(&ask),
                 black_box(&client),
             )

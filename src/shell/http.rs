@@ -73,8 +73,27 @@ fn refusal(r: &Refusal) -> Response {
     response
 }
 
+/// The answer to a CORS preflight: which methods and headers a page may use.
+/// Only a preflight needs these; `finish` adds the rest.
 pub fn preflight() -> Result<Response, Refusal> {
-    Ok(ResponseBuilder::new().with_status(204).fixed(Vec::new()))
+    let headers = Headers::new();
+    for (name, value) in [
+        (
+            "Access-Control-Allow-Methods",
+            "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+        ),
+        (
+            "Access-Control-Allow-Headers",
+            "X-Filerobot-Key, Content-Type",
+        ),
+        ("Access-Control-Max-Age", "86400"),
+    ] {
+        let _ = headers.set(name, value);
+    }
+    Ok(ResponseBuilder::new()
+        .with_status(204)
+        .with_headers(headers)
+        .fixed(Vec::new()))
 }
 
 /// A mutable copy of a response from elsewhere (an origin, the assets), so
@@ -103,27 +122,15 @@ pub fn name_origin(mut response: Response, origin: Option<&str>) -> Response {
     response
 }
 
-/// The response sent for `result`, with CORS headers on it, errors included.
+/// The response sent for `result`, with CORS headers on it, errors included:
+/// every response lets a page read it and its `Retry-After` and `Allow`.
 pub fn finish(result: Result<Response, Refusal>) -> Response {
     let mut response = result.unwrap_or_else(|r| refusal(&r));
     let headers = response.headers_mut();
     if !headers.has("Access-Control-Allow-Origin").unwrap_or(false) {
         let _ = headers.set("Access-Control-Allow-Origin", "*");
     }
-    for (name, value) in [
-        (
-            "Access-Control-Allow-Methods",
-            "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
-        ),
-        (
-            "Access-Control-Allow-Headers",
-            "X-Filerobot-Key, Content-Type",
-        ),
-        ("Access-Control-Expose-Headers", "Retry-After, Allow"),
-        ("Access-Control-Max-Age", "86400"),
-    ] {
-        let _ = headers.set(name, value);
-    }
+    let _ = headers.set("Access-Control-Expose-Headers", "Retry-After, Allow");
     response
 }
 

@@ -92,10 +92,6 @@ impl Scopes {
             .map(DirScope::to_text)
     }
 
-    pub fn is_everything(&self) -> bool {
-        self.0.iter().any(|s| s.recursive && s.base == "/")
-    }
-
     pub fn to_texts(&self) -> Vec<String> {
         self.0.iter().map(DirScope::to_text).collect()
     }
@@ -186,7 +182,7 @@ mod tests {
             e.message()
         );
         assert!(Scopes::from_json(&json!([]), "upload.dir_scope").is_err());
-        assert!(Scopes::default().is_everything());
+        assert_eq!(Scopes::default().to_texts(), vec!["/*"]);
         assert!(Scopes::default().allows("/any/where"));
     }
 

@@ -498,7 +498,7 @@ mod tests {
         assert_eq!(t.spec.expiration, 1200);
         assert_eq!(t.spec.policy.upload.max_file_size, 524_288_000);
         assert_eq!(t.spec.policy.upload.max, None);
-        assert!(t.spec.policy.listing.dir_scope.is_everything());
+        assert_eq!(t.spec.policy.listing.dir_scope.to_texts(), vec!["/*"]);
         assert!(t.spec.policy.restrictions.ip_ranges.is_none());
         assert_eq!(
             KeySpec::from_key_request(&json!({})).unwrap(),

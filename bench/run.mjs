@@ -17,6 +17,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Miniflare } from 'miniflare';
+import { call } from '../tests/e2e/harness.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const NOOP = join(ROOT, 'bench/noop');
@@ -230,25 +231,10 @@ export async function serve(kind, extra = {}) {
 
 // --------------------------------------------------------------------- http
 
-export async function call(base, method, path, { key, body, headers = {} } = {}) {
-  const h = { ...headers };
-  if (key) h['X-Filerobot-Key'] = key;
-  let payload = body;
-  if (body !== undefined && typeof body !== 'string') {
-    payload = JSON.stringify(body);
-    h['Content-Type'] = 'application/json';
-  }
-  const res = await fetch(base + path, { method, headers: h, body: payload });
-  const text = await res.text();
-  let json;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, json, text };
-}
-
 async function mint(base, data) {
   const r = await call(base, 'POST', `/${PROJECT}/key`, { key: ROOT_KEY, body: { data } });
   if (r.status !== 200) throw new Error(`minting a key failed: ${r.status} ${r.text}`);
-  return r.json.key;
+  return r.body.key;
 }
 
 /** `key` with one character of its tag changed (not the last, whose low bits may not count). */
@@ -338,11 +324,11 @@ export async function prepare(sass, ref) {
     body: { description: 'benchmark', issue_limit_per_min: 10000 },
   });
   if (created.status !== 201) throw new Error(`creating the template failed: ${created.status} ${created.text}`);
-  const template = created.json.template.id;
+  const template = created.body.template.id;
   const fetchKey = await mint(base, { permissions: ['OBJECTS_FETCH'] });
   const put = await call(base, 'PUT', `/${PROJECT}/v5/files/bench/tiny.txt`, {
     key: ROOT_KEY,
-    body: 'x',
+    raw: 'x',
     headers: { 'Content-Type': 'text/plain' },
   });
   if (put.status !== 201) throw new Error(`uploading the tiny object failed: ${put.status} ${put.text}`);
@@ -351,7 +337,7 @@ export async function prepare(sass, ref) {
   const maxOnly = { permissions: ['FILE_UPLOAD'], upload: { max: 1000000000 } };
   // The reference worker's KV holds a copy of the template as stored.
   const stored = await call(base, 'GET', `/${PROJECT}/v5/security-templates/${template}`, { key: ROOT_KEY });
-  await ref.mf.getKVNamespace('TEMPLATES').then((kv) => kv.put('tpl/bench/template', JSON.stringify(stored.json.template)));
+  await ref.mf.getKVNamespace('TEMPLATES').then((kv) => kv.put('tpl/bench/template', JSON.stringify(stored.body.template)));
   return {
     template, fetchKey, badKey: tampered(fetchKey),
     newUploadKey: (kind) => mint(base, kind === 'max' ? maxOnly : uploadData),
@@ -409,8 +395,9 @@ export function scenarios(p) {
 
 export async function check(server, s) {
   const headers = s.ips ? { 'CF-Connecting-IP': '198.18.0.1' } : {};
-  const r = await call(server.url, s.method ?? 'GET', s.path, { key: s.key, body: s.body, headers });
-  if (r.status !== s.expect || (s.code && r.json?.code !== s.code)) {
+  const payload = typeof s.body === 'string' ? { raw: s.body } : { body: s.body };
+  const r = await call(server.url, s.method ?? 'GET', s.path, { key: s.key, ...payload, headers });
+  if (r.status !== s.expect || (s.code && r.body?.code !== s.code)) {
     throw new Error(`(${s.id}) ${s.label}: expected ${s.expect}${s.code ? ' ' + s.code : ''}, got ${r.status} ${r.text}`);
   }
 }

@@ -53,6 +53,18 @@ export async function startWorker(vars = {}, { withoutLimiter = false, logLevel 
     join(dir, '.dev.vars'),
     Object.entries(all).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${v}`).join('\n') + '\n',
   );
+  // A free port can be taken by another process before wrangler binds it;
+  // then something else answers there. So the worker must answer as ours
+  // (404 NOT_FOUND for "/"), or the start is tried again on other ports.
+  for (let attempt = 1; ; attempt++) {
+    const started = await launch(wrangler, dir, logLevel);
+    if (started.ours) return started.worker;
+    await started.worker.stop({ keepDir: true });
+    if (attempt === 3) throw new Error(`wrangler dev did not start as this worker in 3 tries:\n${started.worker.log()}`);
+  }
+}
+
+async function launch(wrangler, dir, logLevel) {
   const port = await freePort();
   const child = spawn(
     wrangler,
@@ -65,26 +77,28 @@ export async function startWorker(vars = {}, { withoutLimiter = false, logLevel 
   child.stdout.on('data', (d) => { log += d; });
   child.stderr.on('data', (d) => { log += d; });
   const url = `http://127.0.0.1:${port}`;
+  const worker = {
+    url,
+    log: () => log,
+    async stop({ keepDir = false } = {}) {
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+      if (!keepDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${log}`);
+    // An early exit (say, the port was taken) counts as a failed attempt.
+    if (child.exitCode !== null) return { worker, ours: false };
     try {
-      await fetch(`${url}/`);
-      break;
+      const res = await fetch(`${url}/`);
+      const body = await res.json().catch(() => ({}));
+      return { worker, ours: res.status === 404 && body.code === 'NOT_FOUND' };
     } catch {
       if (Date.now() > deadline) throw new Error(`wrangler dev did not start in 60 s:\n${log}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  return {
-    url,
-    log: () => log,
-    async stop() {
-      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
-      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** A project name no other test uses. */

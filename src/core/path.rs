@@ -36,7 +36,8 @@ pub fn normalised_error(path: &str) -> Option<&'static str> {
 
 use crate::core::refusal::Refusal;
 
-fn hex_value(b: u8) -> Option<u8> {
+/// The value of one hex digit.
+pub(crate) fn hex_value(b: u8) -> Option<u8> {
     (b as char).to_digit(16).map(|d| d as u8)
 }
 

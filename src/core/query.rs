@@ -1,6 +1,8 @@
 //! The query string of a request URL: `a=b&c=d`, `+` as space, percent-decoded.
 //! Hand-written so the worker needs no URL parser (and its IDNA tables).
 
+use crate::core::path::hex_value;
+
 /// The query part of a full URL (after the first `?`, before any `#`).
 pub fn of_url(url: &str) -> Option<&str> {
     let (_, rest) = url.split_once('?')?;
@@ -15,8 +17,9 @@ fn decode(text: &str) -> Option<String> {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' => {
-                let hex = text.get(i + 1..i + 3)?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
+                let hi = hex_value(*bytes.get(i + 1)?)?;
+                let lo = hex_value(*bytes.get(i + 2)?)?;
+                out.push(hi << 4 | lo);
                 i += 2;
             }
             b => out.push(b),
@@ -54,6 +57,8 @@ mod tests {
         assert_eq!(param(q, "none"), None);
         assert_eq!(param(Some("flag"), "flag").as_deref(), Some(""));
         assert_eq!(param(Some("a=%zz"), "a"), None);
+        assert_eq!(param(Some("a=%+1"), "a"), None, "a sign is not a hex digit");
+        assert_eq!(param(Some("a=%4"), "a"), None);
         assert_eq!(param(Some("a=%C3%A9"), "a").as_deref(), Some("é"));
         assert_eq!(of_url("https://x.test/p"), None);
     }

@@ -17,9 +17,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use serde_json::json;
 
 use sass_edge::core::gateway::{Ask, Client, KeyState, TemplateState, Verb, admit, check_key};
+use sass_edge::core::json::parse_str;
 
 /// A key that is not revoked, issued from an active template.
 const ACTIVE: KeyState = KeyState {
@@ -36,21 +36,24 @@ const SIGNING_KEYS: &str =
     "k2:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8,k1:ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8";
 
 fn claims() -> Claims {
-    let spec = KeySpec::from_key_request(&json!({ "data": {
+    let request = parse_str(
+        r#"{ "data": {
         "permissions": ["OBJECTS_LIST", "OBJECTS_FETCH", "FILE_UPLOAD"],
         "upload": {
             "limit_per_min": 20,
             "max": 100,
             "dir_scope": ["/uploads/*"],
-            "max_file_size": 10_485_760
+            "max_file_size": 10485760
         },
         "restrictions": {
             "whitelist_ip_ranges": ["192.0.2.0/24", "2001:db8::/32"],
             "whitelist_countries": ["FR", "DE"]
         },
         "key_validity": { "expiration_duration": 1200 }
-    }}))
-    .expect("a valid key spec");
+    }}"#,
+    )
+    .expect("JSON");
+    let spec = KeySpec::from_key_request(&request).expect("a valid key spec");
     Claims {
         project: "demo".into(),
         template: Some("SECU_DE0000000000000000000000000000DE".into()),

@@ -7,7 +7,7 @@
 //! lookup. Only the SHA-256 of a secret is stored, and keys are looked up by
 //! that hash: no scan.
 
-use serde_json::{Map, Value, json};
+use crate::core::json::{self, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::core::fields::{self, Fields};
@@ -89,7 +89,7 @@ impl Projects {
                 format!("must have at most {MAX_PROJECTS} entries"),
             ));
         }
-        if list.len() == 1 && list[0] == "*" {
+        if list.len() == 1 && list[0].as_str() == Some("*") {
             return Ok(Projects::All);
         }
         let mut projects = Vec::with_capacity(list.len());
@@ -111,8 +111,8 @@ impl Projects {
 
     fn to_json(&self) -> Value {
         match self {
-            Projects::All => json!(["*"]),
-            Projects::Only(list) => json!(list),
+            Projects::All => Value::from(vec!["*"]),
+            Projects::Only(list) => Value::from(list.clone()),
         }
     }
 
@@ -188,7 +188,7 @@ pub struct ApiKey {
 fn read_body(body: &Value, partial_of: Option<&ApiKey>) -> Result<(String, Grant, bool), Refusal> {
     let mut merged = match partial_of {
         Some(key) => key.public_json(),
-        None => json!({}),
+        None => Value::Object(Map::new()),
     };
     if let Some(o) = merged.as_object_mut() {
         for server_field in ["id", "created_at", "updated_at", "created_by"] {
@@ -279,24 +279,24 @@ impl ApiKey {
 
     /// What the API shows: everything but the hash.
     pub fn public_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "description": self.description,
-            "permissions": self.grant.permissions.names(),
-            "projects": self.grant.projects.to_json(),
-            "active": self.active,
-            "created_by": self.created_by,
-            "created_at": time::rfc3339(self.created_at),
-            "updated_at": time::rfc3339(self.updated_at),
-        })
+        json::object([
+            ("id", Value::from(&self.id)),
+            ("description", Value::from(&self.description)),
+            ("permissions", Value::from(self.grant.permissions.names())),
+            ("projects", self.grant.projects.to_json()),
+            ("active", Value::from(self.active)),
+            ("created_by", Value::from(self.created_by.clone())),
+            ("created_at", Value::from(time::rfc3339(self.created_at))),
+            ("updated_at", Value::from(time::rfc3339(self.updated_at))),
+        ])
     }
 
     pub fn to_stored(&self) -> Value {
         let mut v = self.public_json();
         if let Some(o) = v.as_object_mut() {
-            o.insert("hash".into(), json!(self.hash));
-            o.insert("created_at_unix".into(), json!(self.created_at));
-            o.insert("updated_at_unix".into(), json!(self.updated_at));
+            o.insert("hash".into(), Value::from(&self.hash));
+            o.insert("created_at_unix".into(), Value::from(self.created_at));
+            o.insert("updated_at_unix".into(), Value::from(self.updated_at));
         }
         v
     }
@@ -381,19 +381,26 @@ impl Principal {
 
 /// How the root key is listed: it is not stored, and the API cannot change it.
 pub fn root_json() -> Value {
-    json!({
-        "id": ROOT_ID,
-        "description": "ROOT_API_KEY: the bootstrap key, set as a worker secret",
-        "permissions": Permissions::all(Holder::ApiKey).names(),
-        "projects": ["*"],
-        "active": true,
-        "created_by": null,
-    })
+    json::object([
+        ("id", Value::from(ROOT_ID)),
+        (
+            "description",
+            Value::from("ROOT_API_KEY: the bootstrap key, set as a worker secret"),
+        ),
+        (
+            "permissions",
+            Value::from(Permissions::all(Holder::ApiKey).names()),
+        ),
+        ("projects", Value::from(vec!["*"])),
+        ("active", Value::from(true)),
+        ("created_by", Value::Null),
+    ])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::json::json;
 
     #[test]
     fn secrets() {

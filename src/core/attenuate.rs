@@ -7,7 +7,7 @@
 //! template, and its lineage names every key it descends from, so revoking
 //! any ancestor (or deactivating the template) refuses it too.
 
-use serde_json::{Map, Value, json};
+use crate::core::json::{self, Map, Value};
 
 use crate::core::fields::Fields;
 use crate::core::key::Claims;
@@ -143,8 +143,13 @@ pub fn attenuate(
     key_id: String,
 ) -> Result<Claims, Refusal> {
     let mut root = Fields::of(request, "")?;
-    let data = root.get("data").cloned().unwrap_or_else(|| json!({}));
+    let data = root.get("data").cloned().unwrap_or_default();
     root.finish()?;
+    let data = if data.is_null() {
+        Value::Object(Map::new())
+    } else {
+        data
+    };
     if !data.is_object() {
         return Err(Refusal::field("data", "must be an object"));
     }
@@ -167,7 +172,10 @@ pub fn attenuate(
     let expires_at = match validity {
         None => parent.expires_at,
         Some(v) => {
-            let spec = KeySpec::from_key_request(&json!({ "data": { "key_validity": v } }))?;
+            let spec = KeySpec::from_key_request(&json::object([(
+                "data",
+                json::object([("key_validity", v)]),
+            )]))?;
             now + spec.expiration
         }
     };
@@ -196,6 +204,7 @@ pub fn attenuate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::json::json;
     use crate::core::key::new_key_id;
 
     const NOW: u64 = 1_795_323_661;

@@ -6,30 +6,29 @@
 //!   keeps the time of each admitted hit still inside the window (a sliding
 //!   log), which is exact; that is why per-minute limits are capped.
 //! - A total limit admits at most `limit` hits over the counter's life.
+//!
+//! Also here: the messages between the worker and the Durable Object (JSON)
+//! and the stored form of a counter's state (a compact binary record).
 
 use std::collections::VecDeque;
 
-use serde::{Deserialize, Serialize};
+use crate::core::json::{self, Value};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
     Window { limit: u32, window_ms: u64 },
     Total { limit: u64 },
 }
 
 /// One counter's state. `hits` is used by window limits, `total` by totals.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CounterState {
-    #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
     pub hits: VecDeque<u64>,
-    #[serde(default)]
     pub total: u64,
 }
 
 /// Why a hit was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exceeded {
     /// The window is full; it frees up in `retry_after` seconds.
     Rate { retry_after: u64 },
@@ -132,15 +131,14 @@ pub fn take_all(
 
 /// What the worker asks of a limiter Durable Object: one hit from each named
 /// counter, all or none. Lifetime totals are kept until `keep_until` (ms).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Take {
     pub counters: Vec<(String, Limit)>,
     pub keep_until: u64,
 }
 
 /// The limiter's answer to a `Take`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Taken {
     /// Every counter admitted the hit, stamped `at` (ms).
     Admitted { at: u64 },
@@ -150,7 +148,7 @@ pub enum Taken {
 
 /// Gives back the hits of an admitted `Take` whose request then failed (the
 /// store refused the upload): each counter forgets the hit stamped `at`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GiveBack {
     pub counters: Vec<(String, Limit)>,
     pub at: u64,
@@ -159,7 +157,7 @@ pub struct GiveBack {
 }
 
 /// Asks a limiter for the state of some counters, changing nothing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Peek {
     pub counters: Vec<String>,
 }
@@ -170,9 +168,202 @@ pub fn forget_at(limit: &Limit, state: &CounterState, keep_until: u64) -> u64 {
     limit.forgettable_at(state).unwrap_or(keep_until)
 }
 
+/// The wire forms of the messages above, as JSON.
+impl Limit {
+    fn to_json(self) -> Value {
+        match self {
+            Limit::Window { limit, window_ms } => json::object([(
+                "window",
+                json::object([("limit", limit.into()), ("window_ms", window_ms.into())]),
+            )]),
+            Limit::Total { limit } => {
+                json::object([("total", json::object([("limit", limit.into())]))])
+            }
+        }
+    }
+
+    fn from_json(v: &Value) -> Option<Limit> {
+        if let Some(w) = v.get("window") {
+            let limit = u32::try_from(w.get("limit")?.as_u64()?).ok()?;
+            let window_ms = w.get("window_ms")?.as_u64()?;
+            return Some(Limit::Window { limit, window_ms });
+        }
+        let limit = v.get("total")?.get("limit")?.as_u64()?;
+        Some(Limit::Total { limit })
+    }
+}
+
+fn counters_to_json(counters: &[(String, Limit)]) -> Value {
+    Value::Array(
+        counters
+            .iter()
+            .map(|(name, limit)| Value::Array(vec![Value::from(name), limit.to_json()]))
+            .collect(),
+    )
+}
+
+fn counters_from_json(v: Option<&Value>) -> Option<Vec<(String, Limit)>> {
+    v?.as_array()?
+        .iter()
+        .map(|pair| match pair.as_array()?.as_slice() {
+            [name, limit] => Some((name.as_str()?.to_string(), Limit::from_json(limit)?)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn number(v: &Value, name: &str) -> Option<u64> {
+    v.get(name)?.as_u64()
+}
+
+impl Take {
+    pub fn to_json(&self) -> Value {
+        json::object([
+            ("counters", counters_to_json(&self.counters)),
+            ("keep_until", self.keep_until.into()),
+        ])
+    }
+
+    pub fn from_json(v: &Value) -> Option<Take> {
+        Some(Take {
+            counters: counters_from_json(v.get("counters"))?,
+            keep_until: number(v, "keep_until")?,
+        })
+    }
+}
+
+impl GiveBack {
+    pub fn to_json(&self) -> Value {
+        json::object([
+            ("counters", counters_to_json(&self.counters)),
+            ("at", self.at.into()),
+            ("keep_until", self.keep_until.into()),
+        ])
+    }
+
+    pub fn from_json(v: &Value) -> Option<GiveBack> {
+        Some(GiveBack {
+            counters: counters_from_json(v.get("counters"))?,
+            at: number(v, "at")?,
+            keep_until: number(v, "keep_until")?,
+        })
+    }
+}
+
+impl Peek {
+    pub fn to_json(&self) -> Value {
+        json::object([("counters", self.counters.clone().into())])
+    }
+
+    pub fn from_json(v: &Value) -> Option<Peek> {
+        let counters = v.get("counters")?.as_array()?;
+        Some(Peek {
+            counters: counters
+                .iter()
+                .map(|c| c.as_str().map(str::to_string))
+                .collect::<Option<_>>()?,
+        })
+    }
+}
+
+impl Taken {
+    pub fn to_json(&self) -> Value {
+        match self {
+            Taken::Admitted { at } => {
+                json::object([("admitted", json::object([("at", (*at).into())]))])
+            }
+            Taken::Refused { counter, exceeded } => {
+                let exceeded = match exceeded {
+                    Exceeded::Rate { retry_after } => json::object([(
+                        "rate",
+                        json::object([("retry_after", (*retry_after).into())]),
+                    )]),
+                    Exceeded::Quota => Value::from("quota"),
+                };
+                json::object([(
+                    "refused",
+                    json::object([("counter", counter.into()), ("exceeded", exceeded)]),
+                )])
+            }
+        }
+    }
+
+    pub fn from_json(v: &Value) -> Option<Taken> {
+        if let Some(a) = v.get("admitted") {
+            return Some(Taken::Admitted {
+                at: number(a, "at")?,
+            });
+        }
+        let r = v.get("refused")?;
+        let exceeded = r.get("exceeded")?;
+        let exceeded = match exceeded.get("rate") {
+            Some(rate) => Exceeded::Rate {
+                retry_after: number(rate, "retry_after")?,
+            },
+            None if exceeded.as_str() == Some("quota") => Exceeded::Quota,
+            None => return None,
+        };
+        Some(Taken::Refused {
+            counter: r.get("counter")?.as_str()?.to_string(),
+            exceeded,
+        })
+    }
+}
+
+impl CounterState {
+    pub fn to_json(&self) -> Value {
+        json::object([
+            (
+                "hits",
+                Value::from(self.hits.iter().copied().collect::<Vec<_>>()),
+            ),
+            ("total", self.total.into()),
+        ])
+    }
+
+    pub fn from_json(v: &Value) -> Option<CounterState> {
+        Some(CounterState {
+            hits: v
+                .get("hits")?
+                .as_array()?
+                .iter()
+                .map(Value::as_u64)
+                .collect::<Option<_>>()?,
+            total: number(v, "total")?,
+        })
+    }
+
+    /// The stored form: the total, then each hit, as 8-byte little-endian
+    /// numbers. A log of thousands of hits reads and writes in microseconds.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(8 * (1 + self.hits.len()));
+        out.extend_from_slice(&self.total.to_le_bytes());
+        for hit in &self.hits {
+            out.extend_from_slice(&hit.to_le_bytes());
+        }
+        out
+    }
+
+    /// Reads what `encode` wrote; `None` for anything else.
+    pub fn decode(bytes: &[u8]) -> Option<CounterState> {
+        let (total, hits) = bytes.split_first_chunk::<8>()?;
+        if hits.len() % 8 != 0 {
+            return None;
+        }
+        Some(CounterState {
+            total: u64::from_le_bytes(*total),
+            hits: hits
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                .collect(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::json::json;
     use proptest::prelude::*;
 
     const MIN: u64 = 60_000;
@@ -270,18 +461,43 @@ mod tests {
             counters: vec![("issue".into(), window(5))],
             keep_until: 9,
         };
-        let text = serde_json::to_string(&take).unwrap();
+        let text = take.to_json().text();
         assert_eq!(
             text,
             r#"{"counters":[["issue",{"window":{"limit":5,"window_ms":60000}}]],"keep_until":9}"#
         );
-        assert_eq!(serde_json::from_str::<Take>(&text).unwrap(), take);
-        let refused = Taken::Refused {
-            counter: "issue".into(),
-            exceeded: Exceeded::Rate { retry_after: 3 },
+        assert_eq!(Take::from_json(&take.to_json()), Some(take.clone()));
+        let give = GiveBack {
+            counters: vec![("a".into(), Limit::Total { limit: 4 })],
+            at: 5,
+            keep_until: 6,
         };
-        let text = serde_json::to_string(&refused).unwrap();
-        assert_eq!(serde_json::from_str::<Taken>(&text).unwrap(), refused);
+        assert_eq!(GiveBack::from_json(&give.to_json()), Some(give));
+        let peek = Peek {
+            counters: vec!["a".into(), "b".into()],
+        };
+        assert_eq!(Peek::from_json(&peek.to_json()), Some(peek));
+        for taken in [
+            Taken::Admitted { at: 7 },
+            Taken::Refused {
+                counter: "issue".into(),
+                exceeded: Exceeded::Rate { retry_after: 3 },
+            },
+            Taken::Refused {
+                counter: "upload.max".into(),
+                exceeded: Exceeded::Quota,
+            },
+        ] {
+            assert_eq!(Taken::from_json(&taken.to_json()), Some(taken));
+        }
+        assert_eq!(
+            Take::from_json(&json!({"counters": [["a"]], "keep_until": 1})),
+            None
+        );
+        assert_eq!(
+            Taken::from_json(&json!({"refused": {"counter": "a", "exceeded": "x"}})),
+            None
+        );
         assert_eq!(
             forget_at(&Limit::Total { limit: 1 }, &CounterState::default(), 77),
             77
@@ -289,14 +505,27 @@ mod tests {
     }
 
     #[test]
-    fn state_serialises_compactly() {
+    fn state_is_stored_compactly() {
         let s = Limit::Total { limit: 3 }
             .take(&CounterState::default(), 0)
             .unwrap();
-        assert_eq!(serde_json::to_string(&s).unwrap(), r#"{"total":1}"#);
+        assert_eq!(s.encode(), [1, 0, 0, 0, 0, 0, 0, 0]);
+        let w = window(3).take(&s, 258).unwrap();
+        assert_eq!(w.encode()[8..], [2, 1, 0, 0, 0, 0, 0, 0]);
+        for bad in [&[][..], &[1, 2, 3], &[0; 12]] {
+            assert_eq!(CounterState::decode(bad), None);
+        }
+        assert_eq!(CounterState::from_json(&w.to_json()), Some(w));
     }
 
     proptest! {
+        /// The stored form reads back as what was written.
+        #[test]
+        fn state_round_trips(total: u64, hits: Vec<u64>) {
+            let s = CounterState { hits: hits.into(), total };
+            prop_assert_eq!(CounterState::decode(&s.encode()), Some(s));
+        }
+
         /// Whatever the arrival times, no 60-second span holds more than
         /// `limit` admitted hits, and every refusal happened when the window
         /// really held `limit` hits.

@@ -3,12 +3,12 @@
 //!
 //! `null` counts as absent: the default applies.
 
-use serde_json::{Map, Value};
+use crate::core::json::{Map, Value};
 
 use crate::core::refusal::Refusal;
 
 pub struct Fields<'a> {
-    map: &'a Map<String, Value>,
+    map: &'a Map,
     prefix: String,
     known: Vec<&'static str>,
 }
@@ -79,11 +79,8 @@ impl<'a> Fields<'a> {
 /// A whole number from 1 to `max`.
 pub fn positive(value: &Value, field: &str, max: u64) -> Result<u64, Refusal> {
     let out_of_range = || Refusal::field(field, format!("must be a whole number from 1 to {max}"));
-    match value {
-        Value::Number(n) => match n.as_u64() {
-            Some(v) if (1..=max).contains(&v) => Ok(v),
-            _ => Err(out_of_range()),
-        },
+    match value.as_u64() {
+        Some(v) if (1..=max).contains(&v) => Ok(v),
         _ => Err(out_of_range()),
     }
 }
@@ -110,7 +107,7 @@ pub fn string<'v>(value: &'v Value, field: &str, max_len: usize) -> Result<&'v s
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::core::json::json;
 
     #[test]
     fn unknown_and_aliases() {

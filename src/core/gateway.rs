@@ -170,7 +170,7 @@ pub const MAX_SMALL_BODY: usize = 8 * 1024;
 pub const MAX_META: usize = 2048;
 
 /// The destination of `POST …/move`: `{"to": "/new/path"}`.
-pub fn move_destination(body: &serde_json::Value) -> Result<String, Refusal> {
+pub fn move_destination(body: &crate::core::json::Value) -> Result<String, Refusal> {
     let mut f = crate::core::fields::Fields::of(body, "")?;
     let to = f
         .get("to")
@@ -183,7 +183,7 @@ pub fn move_destination(body: &serde_json::Value) -> Result<String, Refusal> {
 }
 
 /// The metadata of `PUT …/meta`: a JSON object, kept serialised.
-pub fn file_meta(body: &serde_json::Value) -> Result<String, Refusal> {
+pub fn file_meta(body: &crate::core::json::Value) -> Result<String, Refusal> {
     if !body.is_object() {
         return Err(Refusal::RejectJson {
             detail: "file metadata must be a JSON object".into(),
@@ -403,9 +403,9 @@ pub fn admit_api_key(held: impl Fn(Permission) -> bool, ask: &Ask) -> Result<Ope
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::json::json;
     use crate::core::key::{new_key_id, sign};
     use crate::core::template::KeySpec;
-    use serde_json::json;
 
     const SECRET: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
     const NOW: u64 = 1_795_323_661;
@@ -426,7 +426,7 @@ mod tests {
         template: TemplateState::Inactive,
     };
 
-    fn claims(data: serde_json::Value) -> Claims {
+    fn claims(data: crate::core::json::Value) -> Claims {
         let spec = KeySpec::from_key_request(&json!({ "data": data })).unwrap();
         Claims {
             project: "demo".into(),
@@ -463,7 +463,7 @@ mod tests {
         }
     }
 
-    fn everything() -> serde_json::Value {
+    fn everything() -> crate::core::json::Value {
         json!({
             "permissions": ["FILE_UPLOAD", "OBJECTS_FETCH", "OBJECTS_LIST", "FILE_DELETE", "FILE_RENAME", "FILE_META_CHANGE"],
             "upload": {"dir_scope": ["/up/*"], "max_file_size": 100, "max": 5, "limit_per_min": 2, "limit_per_source_ip": 3},

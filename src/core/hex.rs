@@ -1,4 +1,4 @@
-//! Hex encoding for ids.
+//! Hex encoding for ids, and reading hex digits.
 
 const DIGITS: &[u8; 16] = b"0123456789abcdef";
 
@@ -9,6 +9,11 @@ pub fn lower(bytes: &[u8]) -> String {
         s.push(DIGITS[(b & 15) as usize] as char);
     }
     s
+}
+
+/// The value of one hex digit, either case.
+pub fn value(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
 }
 
 pub fn upper(bytes: &[u8]) -> String {

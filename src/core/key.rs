@@ -18,9 +18,9 @@
 //! the last 43 characters. The tag is checked, in constant time, before any
 //! claim is read.
 
+use crate::core::json::{self, Map, Value};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::{Map, Value, json};
 
 use crate::core::fields::Fields;
 use crate::core::hex;
@@ -66,15 +66,15 @@ impl Claims {
     /// The claims as JSON, as carried in the key.
     pub fn to_json(&self) -> Value {
         let mut out = Map::new();
-        out.insert("project".into(), json!(self.project));
+        out.insert("project".into(), Value::from(&self.project));
         if let Some(t) = &self.template {
-            out.insert("template".into(), json!(t));
+            out.insert("template".into(), Value::from(t));
         }
-        out.insert("key_id".into(), json!(self.key_id));
-        out.insert("issued_at".into(), json!(self.issued_at));
-        out.insert("expires_at".into(), json!(self.expires_at));
+        out.insert("key_id".into(), Value::from(&self.key_id));
+        out.insert("issued_at".into(), Value::from(self.issued_at));
+        out.insert("expires_at".into(), Value::from(self.expires_at));
         if !self.lineage.is_empty() {
-            out.insert("lineage".into(), json!(self.lineage));
+            out.insert("lineage".into(), Value::from(self.lineage.clone()));
         }
         self.policy.write_compact(&mut out);
         Value::Object(out)
@@ -100,8 +100,14 @@ impl Claims {
         let issued_at = time(f.get("issued_at"), "issued_at")?;
         let expires_at = time(f.get("expires_at"), "expires_at")?;
         let lineage: Vec<String> = match f.get("lineage") {
-            Some(v) => serde_json::from_value(v.clone())
-                .map_err(|_| Refusal::field("lineage", "is malformed"))?,
+            Some(v) => v
+                .as_array()
+                .and_then(|ids| {
+                    ids.iter()
+                        .map(|id| id.as_str().map(str::to_string))
+                        .collect()
+                })
+                .ok_or_else(|| Refusal::field("lineage", "is malformed"))?,
             None => Vec::new(),
         };
         let policy = Policy::read(&mut f)?;
@@ -131,7 +137,7 @@ impl Claims {
 
 /// Signs `claims` with `signer` into a key.
 pub fn sign(claims: &Claims, signer: &SigningKey) -> String {
-    let payload = URL_SAFE_NO_PAD.encode(claims.to_json().to_string());
+    let payload = URL_SAFE_NO_PAD.encode(claims.to_json().text());
     let mut key = format!("{PREFIX}{}__{payload}", signer.kid());
     let tag = URL_SAFE_NO_PAD.encode(signer.tag(key.as_bytes()));
     key.push_str("__");
@@ -178,7 +184,7 @@ pub fn verify(key: &str, keyring: &Keyring, now: u64) -> Result<Claims, Refusal>
     }
     // Authentic from here on: a parse failure is our own bug, still refused.
     let json = URL_SAFE_NO_PAD.decode(payload).map_err(|_| MALFORMED)?;
-    let value: Value = serde_json::from_slice(&json).map_err(|_| MALFORMED)?;
+    let value = json::parse(&json).map_err(|_| MALFORMED)?;
     let claims = Claims::from_json(&value).map_err(|_| MALFORMED)?;
     if now > claims.expires_at.saturating_add(LEEWAY) {
         return Err(Refusal::RejectExpiredKey);
@@ -189,6 +195,7 @@ pub fn verify(key: &str, keyring: &Keyring, now: u64) -> Result<Claims, Refusal>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::json::json;
     use crate::core::template::KeySpec;
     use proptest::prelude::*;
 
@@ -200,7 +207,7 @@ mod tests {
     }
 
     fn claims() -> Claims {
-        let spec = KeySpec::from_key_request(&serde_json::json!({"data": {
+        let spec = KeySpec::from_key_request(&json!({"data": {
             "permissions": ["FILE_UPLOAD", "OBJECTS_LIST"],
             "upload": {"dir_scope": ["/uploads/*"], "max": 10},
             "restrictions": {"whitelist_countries": ["FR"]}

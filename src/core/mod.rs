@@ -10,6 +10,7 @@ pub mod ct;
 pub mod fields;
 pub mod gateway;
 pub mod hex;
+pub mod json;
 pub mod key;
 pub mod origin;
 pub mod path;

@@ -34,13 +34,10 @@ pub fn normalised_error(path: &str) -> Option<&'static str> {
     None
 }
 
+use crate::core::hex;
 use crate::core::refusal::Refusal;
 
 /// The value of one hex digit.
-pub(crate) fn hex_value(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
-}
-
 /// Percent-decodes a raw URL path once. An encoded `/` or `\\` is refused, as
 /// is a `%` not followed by two hex digits or a result that is not UTF-8.
 pub fn percent_decode(raw: &str) -> Result<String, Refusal> {
@@ -52,8 +49,8 @@ pub fn percent_decode(raw: &str) -> Result<String, Refusal> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hi = bytes.get(i + 1).copied().and_then(hex_value);
-            let lo = bytes.get(i + 2).copied().and_then(hex_value);
+            let hi = bytes.get(i + 1).copied().and_then(hex::value);
+            let lo = bytes.get(i + 2).copied().and_then(hex::value);
             let (Some(hi), Some(lo)) = (hi, lo) else {
                 return Err(reject("has a % that is not followed by two hex digits"));
             };

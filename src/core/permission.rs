@@ -123,7 +123,7 @@ impl Permissions {
     /// Parses a JSON list of names that `holder` may hold; `field` names the
     /// list in refusals.
     pub fn from_json(
-        value: &serde_json::Value,
+        value: &crate::core::json::Value,
         field: &str,
         holder: Holder,
     ) -> Result<Self, Refusal> {
@@ -152,7 +152,7 @@ impl Permissions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::core::json::json;
 
     #[test]
     fn names_round_trip() {

@@ -1,7 +1,7 @@
 //! The query string of a request URL: `a=b&c=d`, `+` as space, percent-decoded.
 //! Hand-written so the worker needs no URL parser (and its IDNA tables).
 
-use crate::core::path::hex_value;
+use crate::core::hex;
 
 /// The query part of a full URL (after the first `?`, before any `#`).
 pub fn of_url(url: &str) -> Option<&str> {
@@ -17,8 +17,8 @@ fn decode(text: &str) -> Option<String> {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' => {
-                let hi = hex_value(*bytes.get(i + 1)?)?;
-                let lo = hex_value(*bytes.get(i + 2)?)?;
+                let hi = hex::value(*bytes.get(i + 1)?)?;
+                let lo = hex::value(*bytes.get(i + 2)?)?;
                 out.push(hi << 4 | lo);
                 i += 2;
             }

@@ -265,13 +265,13 @@ impl Refusal {
     }
 
     /// The error body every refusal is sent as.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "status": "error",
-            "code": self.code(),
-            "msg": self.message(),
-            "hint": self.hint(),
-        })
+    pub fn to_json(&self) -> crate::core::json::Value {
+        crate::core::json::object([
+            ("status", "error".into()),
+            ("code", self.code().into()),
+            ("msg", self.message().into()),
+            ("hint", self.hint().into()),
+        ])
     }
 }
 

@@ -68,7 +68,7 @@ impl IpRanges {
         Ok(canonical_net(net))
     }
 
-    pub fn from_json(value: &serde_json::Value, field: &str) -> Result<IpRanges, Refusal> {
+    pub fn from_json(value: &crate::core::json::Value, field: &str) -> Result<IpRanges, Refusal> {
         list(
             value,
             field,
@@ -115,7 +115,7 @@ impl Countries {
         Ok(code)
     }
 
-    pub fn from_json(value: &serde_json::Value, field: &str) -> Result<Countries, Refusal> {
+    pub fn from_json(value: &crate::core::json::Value, field: &str) -> Result<Countries, Refusal> {
         list(
             value,
             field,
@@ -195,7 +195,7 @@ impl Origins {
         Ok(lower)
     }
 
-    pub fn from_json(value: &serde_json::Value, field: &str) -> Result<Origins, Refusal> {
+    pub fn from_json(value: &crate::core::json::Value, field: &str) -> Result<Origins, Refusal> {
         list(
             value,
             field,
@@ -223,7 +223,7 @@ impl Origins {
 /// A whitelist: a non-empty JSON list of at most `MAX_ENTRIES` strings, each
 /// parsed by `parse_one`; refusals name the entry (`field[2]`).
 fn list<T>(
-    value: &serde_json::Value,
+    value: &crate::core::json::Value,
     field: &str,
     what: &str,
     parse_one: impl Fn(&str) -> Result<T, String>,
@@ -259,8 +259,8 @@ fn list<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::json::json;
     use proptest::prelude::*;
-    use serde_json::json;
     use std::net::Ipv4Addr;
 
     fn ranges(list: &[&str]) -> IpRanges {

@@ -97,7 +97,7 @@ impl Scopes {
     }
 
     /// Parses a list of scope strings; `field` names it in refusals.
-    pub fn from_json(value: &serde_json::Value, field: &str) -> Result<Scopes, Refusal> {
+    pub fn from_json(value: &crate::core::json::Value, field: &str) -> Result<Scopes, Refusal> {
         let list = value
             .as_array()
             .ok_or_else(|| Refusal::field(field, "must be a list of directories"))?;
@@ -134,8 +134,8 @@ impl Scopes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::json::json;
     use proptest::prelude::*;
-    use serde_json::json;
 
     fn scope(s: &str) -> DirScope {
         DirScope::parse(s).unwrap()

@@ -5,7 +5,7 @@
 //! JSON written by `to_json` is what is stored in KV and returned by the API;
 //! reading it back goes through the same parser.
 
-use serde_json::{Map, Value, json};
+use crate::core::json::{self, Map, Value};
 
 use crate::core::fields::{self, Fields};
 use crate::core::hex;
@@ -155,39 +155,51 @@ impl Policy {
     }
 
     /// The canonical JSON of the policy, defaults filled in, written into `out`.
-    pub fn write(&self, out: &mut Map<String, Value>) {
-        out.insert("permissions".into(), json!(self.permissions.names()));
+    pub fn write(&self, out: &mut Map) {
+        out.insert("permissions".into(), Value::from(self.permissions.names()));
         out.insert(
             "upload".into(),
-            json!({
-                "limit_per_min": self.upload.limit_per_min,
-                "limit_per_source_ip": self.upload.limit_per_source_ip,
-                "max": self.upload.max,
-                "dir_scope": self.upload.dir_scope.to_texts(),
-                "max_file_size": self.upload.max_file_size,
-            }),
+            json::object([
+                ("limit_per_min", self.upload.limit_per_min.into()),
+                (
+                    "limit_per_source_ip",
+                    self.upload.limit_per_source_ip.into(),
+                ),
+                ("max", self.upload.max.into()),
+                ("dir_scope", self.upload.dir_scope.to_texts().into()),
+                ("max_file_size", self.upload.max_file_size.into()),
+            ]),
         );
         let r = &self.restrictions;
         out.insert(
             "restrictions".into(),
-            json!({
-                "whitelist_ip_ranges": r.ip_ranges.as_ref().map(IpRanges::to_texts),
-                "whitelist_countries": r.countries.as_ref().map(Countries::to_texts),
-            }),
+            json::object([
+                (
+                    "whitelist_ip_ranges",
+                    r.ip_ranges.as_ref().map(IpRanges::to_texts).into(),
+                ),
+                (
+                    "whitelist_countries",
+                    r.countries.as_ref().map(Countries::to_texts).into(),
+                ),
+            ]),
         );
         out.insert(
             "listing".into(),
-            json!({ "dir_scope": self.listing.dir_scope.to_texts(), "max": self.listing.max }),
+            json::object([
+                ("dir_scope", self.listing.dir_scope.to_texts().into()),
+                ("max", self.listing.max.into()),
+            ]),
         );
         out.insert(
             "allowed_origins".into(),
-            json!(self.allowed_origins.as_ref().map(Origins::to_texts)),
+            Value::from(self.allowed_origins.as_ref().map(Origins::to_texts)),
         );
     }
 
     /// Like `write`, but only what differs from the defaults: the compact
     /// form carried inside keys. `read` restores the defaults.
-    pub fn write_compact(&self, out: &mut Map<String, Value>) {
+    pub fn write_compact(&self, out: &mut Map) {
         let mut full = Map::new();
         self.write(&mut full);
         let mut defaults = Map::new();
@@ -208,7 +220,7 @@ fn without_defaults(value: Value, default: &Value) -> Option<Value> {
         Value::Null => None,
         v if &v == default => None,
         Value::Object(map) => {
-            let kept: Map<String, Value> = map
+            let kept: Map = map
                 .into_iter()
                 .filter_map(|(k, v)| {
                     let d = default.get(&k).unwrap_or(&Value::Null);
@@ -251,11 +263,11 @@ impl KeySpec {
     }
 
     /// The canonical JSON of these fields, defaults filled in, written into `out`.
-    fn write(&self, out: &mut Map<String, Value>) {
+    fn write(&self, out: &mut Map) {
         self.policy.write(out);
         out.insert(
             "key_validity".into(),
-            json!({ "expiration_duration": self.expiration }),
+            json::object([("expiration_duration", self.expiration.into())]),
         );
     }
 }
@@ -308,13 +320,13 @@ impl TemplateBody {
         })
     }
 
-    fn write(&self, out: &mut Map<String, Value>) {
-        out.insert("description".into(), json!(self.description));
-        out.insert("active".into(), json!(self.active));
+    fn write(&self, out: &mut Map) {
+        out.insert("description".into(), Value::from(&self.description));
+        out.insert("active".into(), Value::from(self.active));
         self.spec.write(out);
         out.insert(
             "issue_limit_per_min".into(),
-            json!(self.issue_limit_per_min),
+            Value::from(self.issue_limit_per_min),
         );
     }
 }
@@ -354,12 +366,18 @@ impl Template {
     /// The canonical JSON, as stored and returned by the API.
     pub fn to_json(&self) -> Value {
         let mut out = Map::new();
-        out.insert("id".into(), json!(self.id));
+        out.insert("id".into(), Value::from(&self.id));
         self.body.write(&mut out);
-        out.insert("created_at".into(), json!(time::rfc3339(self.created_at)));
-        out.insert("updated_at".into(), json!(time::rfc3339(self.updated_at)));
-        out.insert("created_at_unix".into(), json!(self.created_at));
-        out.insert("updated_at_unix".into(), json!(self.updated_at));
+        out.insert(
+            "created_at".into(),
+            Value::from(time::rfc3339(self.created_at)),
+        );
+        out.insert(
+            "updated_at".into(),
+            Value::from(time::rfc3339(self.updated_at)),
+        );
+        out.insert("created_at_unix".into(), Value::from(self.created_at));
+        out.insert("updated_at_unix".into(), Value::from(self.updated_at));
         Value::Object(out)
     }
 
@@ -442,7 +460,7 @@ pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
                 if v.is_null() {
                     t.remove(k);
                 } else {
-                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                    merge_patch(t.entry(k), v);
                 }
             }
         }
@@ -453,8 +471,8 @@ pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::json::json;
     use crate::core::permission::Permission;
-    use serde_json::json;
 
     fn doc_example() -> Value {
         json!({
@@ -616,8 +634,11 @@ mod tests {
         let stored = t.to_json();
         assert_eq!(stored["id"], "SECU_ABABABABABABABABABABABABABABABAB");
         assert_eq!(stored["created_at"], "2026-11-22T05:01:01Z");
-        assert_eq!(stored["upload"]["limit_per_source_ip"], 12);
-        assert_eq!(stored["key_validity"]["expiration_duration"], 600);
+        assert_eq!(stored["upload"]["limit_per_source_ip"].as_u64(), Some(12));
+        assert_eq!(
+            stored["key_validity"]["expiration_duration"].as_u64(),
+            Some(600)
+        );
         assert_eq!(Template::from_stored(&stored).unwrap(), t);
     }
 
@@ -667,7 +688,7 @@ mod tests {
 
     #[test]
     fn the_demo_template_is_a_stored_template() {
-        let demo: Value = serde_json::from_str(include_str!("../../demo/template.json")).unwrap();
+        let demo = crate::core::json::parse_str(include_str!("../../demo/template.json")).unwrap();
         let t = Template::from_stored(&demo).unwrap();
         assert!(is_template_id(&t.id));
         assert!(t.body.active);

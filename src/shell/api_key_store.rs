@@ -5,24 +5,19 @@
 
 use std::cell::RefCell;
 
-use serde_json::Value;
-use worker::{Env, KvStore, console_error};
+use worker::{Env, console_error};
 
 use crate::core::api_key::ApiKey;
 use crate::core::ct;
+use crate::core::json::Value;
 use crate::core::refusal::Refusal;
-use crate::shell::cache::{Cache, KV_CACHE_TTL};
+use crate::shell::cache::Cache;
 use crate::shell::http;
-use crate::shell::template_store::{self, BINDING};
+use crate::shell::kv::Kv;
 
 thread_local! {
     /// By secret hash: the key, or `None` for a hash that matched nothing.
     static BY_HASH: RefCell<Cache<Option<ApiKey>>> = RefCell::new(Cache::new());
-}
-
-fn down(context: &str, e: impl std::fmt::Display) -> Refusal {
-    console_error!("KV {context} of an API key failed: {e}");
-    Refusal::StorageDown
 }
 
 fn parse(value: &Value) -> Result<ApiKey, Refusal> {
@@ -33,14 +28,12 @@ fn parse(value: &Value) -> Result<ApiKey, Refusal> {
 }
 
 pub struct ApiKeyStore {
-    kv: KvStore,
+    kv: Kv,
 }
 
 impl ApiKeyStore {
     pub fn open(env: &Env) -> Result<ApiKeyStore, Refusal> {
-        Ok(ApiKeyStore {
-            kv: env.kv(BINDING).map_err(|e| down("binding", e))?,
-        })
+        Ok(ApiKeyStore { kv: Kv::open(env)? })
     }
 
     /// The key whose secret hashes to `hash`, active or not; cached per isolate.
@@ -49,13 +42,10 @@ impl ApiKeyStore {
         if let Some(found) = BY_HASH.with_borrow(|c| c.get(hash, now)) {
             return Ok(found);
         }
-        let value: Option<Value> = self
+        let value = self
             .kv
-            .get(&format!("apikey/hash/{hash}"))
-            .cache_ttl(KV_CACHE_TTL)
-            .json()
-            .await
-            .map_err(|e| down("get", e))?;
+            .get_json(&format!("apikey/hash/{hash}"), true)
+            .await?;
         let key = value.as_ref().map(parse).transpose()?;
         // The lookup was by hash; compare it again, in constant time.
         let key = key.filter(|k| ct::eq(k.hash.as_bytes(), hash.as_bytes()));
@@ -64,19 +54,14 @@ impl ApiKeyStore {
     }
 
     pub async fn by_id(&self, id: &str) -> Result<Option<ApiKey>, Refusal> {
-        let value: Option<Value> = self
-            .kv
-            .get(&format!("apikey/id/{id}"))
-            .json()
-            .await
-            .map_err(|e| down("get", e))?;
+        let value = self.kv.get_json(&format!("apikey/id/{id}"), false).await?;
         value.as_ref().map(parse).transpose()
     }
 
     /// Writes both entries. The hash entry, which authenticates, is written
     /// last when a key gains power and first when it loses it.
     pub async fn put(&self, key: &ApiKey, gaining: bool) -> Result<(), Refusal> {
-        let text = key.to_stored().to_string();
+        let text = key.to_stored().text();
         let by_id = format!("apikey/id/{}", key.id);
         let by_hash = format!("apikey/hash/{}", key.hash);
         let order = if gaining {
@@ -85,12 +70,7 @@ impl ApiKeyStore {
             [by_hash, by_id]
         };
         for name in order {
-            self.kv
-                .put(&name, text.as_str())
-                .map_err(|e| down("put", e))?
-                .execute()
-                .await
-                .map_err(|e| down("put", e))?;
+            self.kv.put(&name, &text, None).await?;
         }
         BY_HASH.with_borrow_mut(|c| c.forget(&key.hash));
         Ok(())
@@ -101,7 +81,7 @@ impl ApiKeyStore {
             format!("apikey/hash/{}", key.hash),
             format!("apikey/id/{}", key.id),
         ] {
-            self.kv.delete(&name).await.map_err(|e| down("delete", e))?;
+            self.kv.delete(&name).await?;
         }
         BY_HASH.with_borrow_mut(|c| c.forget(&key.hash));
         Ok(())
@@ -112,7 +92,7 @@ impl ApiKeyStore {
         &self,
         cursor: Option<String>,
     ) -> Result<(Vec<ApiKey>, Option<String>), Refusal> {
-        let (values, next) = template_store::page(&self.kv, "apikey/id/".into(), cursor).await?;
+        let (values, next) = self.kv.page("apikey/id/", cursor).await?;
         let keys = values.iter().map(parse).collect::<Result<_, _>>()?;
         Ok((keys, next))
     }

@@ -1,6 +1,5 @@
 //! The API secret key admin API: `/v5/api-keys[/{id}]`.
 
-use serde_json::json;
 use worker::{Env, Request, Response};
 
 use crate::core::api_key::{self, ApiKey, ROOT_ID, root_json};
@@ -11,10 +10,7 @@ use crate::shell::http::{self, MAX_JSON_BODY};
 use crate::shell::{audit, auth, settings};
 
 fn one(status: u16, key: &ApiKey) -> Response {
-    http::json(
-        status,
-        &json!({ "status": "success", "api_key": key.public_json() }),
-    )
+    http::success(status, [("api_key", key.public_json())])
 }
 
 async fn existing(store: &ApiKeyStore, id: &str) -> Result<ApiKey, Refusal> {
@@ -33,14 +29,16 @@ pub async fn create(mut req: Request, env: &Env) -> Result<Response, Refusal> {
     let key = ApiKey::create(&body, &actor, id, &secret, http::now_secs())?;
     ApiKeyStore::open(env)?.put(&key, true).await?;
     audit::record(actor.id(), "api_key.create", None, &key.id);
-    Ok(http::json(
+    Ok(http::success(
         201,
-        &json!({
-            "status": "success",
-            "api_key": key.public_json(),
-            "secret": secret,
-            "hint": "Store the secret now: it is never shown again",
-        }),
+        [
+            ("api_key", key.public_json()),
+            ("secret", secret.into()),
+            (
+                "hint",
+                "Store the secret now: it is never shown again".into(),
+            ),
+        ],
     ))
 }
 
@@ -60,9 +58,9 @@ pub async fn list(req: &Request, env: &Env) -> Result<Response, Refusal> {
     if actor.id() == ROOT_ID && http::query(req, "cursor").is_none() {
         shown.insert(0, root_json());
     }
-    Ok(http::json(
+    Ok(http::success(
         200,
-        &json!({ "status": "success", "api_keys": shown, "cursor": next }),
+        [("api_keys", shown.into()), ("cursor", next.into())],
     ))
 }
 
@@ -71,10 +69,7 @@ pub async fn read(req: &Request, env: &Env, id: &str) -> Result<Response, Refusa
     let actor = auth::require(req, env, &config, None, Permission::AccessRead).await?;
     if id == ROOT_ID {
         actor.grant().covers(&api_key::Grant::everything())?;
-        return Ok(http::json(
-            200,
-            &json!({ "status": "success", "api_key": root_json() }),
-        ));
+        return Ok(http::success(200, [("api_key", root_json())]));
     }
     let key = existing(&ApiKeyStore::open(env)?, id).await?;
     actor.grant().covers(&key.grant)?;
@@ -109,8 +104,8 @@ pub async fn delete(req: &Request, env: &Env, id: &str) -> Result<Response, Refu
     actor.grant().covers(&key.grant)?;
     store.delete(&key).await?;
     audit::record(actor.id(), "api_key.delete", None, id);
-    Ok(http::json(
+    Ok(http::success(
         200,
-        &json!({ "status": "success", "hint": "API secret key deleted", "id": id }),
+        [("hint", "API secret key deleted".into()), ("id", id.into())],
     ))
 }

@@ -2,21 +2,21 @@
 //! worker's log (`wrangler tail`, Workers Logs). It names who did what, when
 //! and to what; it never holds a secret.
 
-use serde_json::json;
 use worker::console_log;
 
+use crate::core::json;
 use crate::core::time;
 use crate::shell::http;
 
 /// `actor` is an API key id (or `root`), `action` e.g. `template.create`.
 pub fn record(actor: &str, action: &str, project: Option<&str>, target: &str) {
-    let line = json!({
-        "audit": "sass-edge",
-        "at": time::rfc3339(http::now_secs()),
-        "actor": actor,
-        "action": action,
-        "project": project,
-        "target": target,
-    });
+    let line = json::object([
+        ("audit", "sass-edge".into()),
+        ("at", time::rfc3339(http::now_secs()).into()),
+        ("actor", actor.into()),
+        ("action", action.into()),
+        ("project", project.into()),
+        ("target", target.into()),
+    ]);
     console_log!("{line}");
 }

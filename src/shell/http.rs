@@ -1,8 +1,8 @@
 //! HTTP plumbing: JSON responses, refusals as responses, CORS, bounded body
 //! reading, the platform's client headers, the clock and randomness.
 
+use crate::core::json::{self, Value};
 use futures_util::StreamExt;
-use serde_json::Value;
 use worker::{Date, Headers, Request, Response, ResponseBuilder, console_error};
 
 use crate::core::refusal::Refusal;
@@ -52,13 +52,23 @@ pub fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
 }
 
+/// A success answer: `{"status":"success", …fields}`.
+pub fn success<const N: usize>(status: u16, fields: [(&str, Value); N]) -> Response {
+    let mut body = json::Map::new();
+    body.insert("status".into(), "success".into());
+    for (name, value) in fields {
+        body.insert(name.into(), value);
+    }
+    self::json(status, &Value::Object(body))
+}
+
 pub fn json(status: u16, value: &Value) -> Response {
     let headers = Headers::new();
     let _ = headers.set("Content-Type", "application/json; charset=utf-8");
     ResponseBuilder::new()
         .with_status(status)
         .with_headers(headers)
-        .fixed(value.to_string().into_bytes())
+        .fixed(value.text().into_bytes())
 }
 
 fn refusal(r: &Refusal) -> Response {
@@ -160,7 +170,7 @@ pub async fn read_json(req: &mut Request, limit: usize) -> Result<Value, Refusal
             detail: "the body is empty".into(),
         });
     }
-    serde_json::from_slice(&body).map_err(|e| Refusal::RejectJson {
+    json::parse(&body).map_err(|e| Refusal::RejectJson {
         detail: e.to_string(),
     })
 }

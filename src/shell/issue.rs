@@ -5,7 +5,6 @@
 //!   attenuating a SASS key holding CONFIG_CHANGE;
 //! - `GET /{project}/v5/key/introspect`: what the presented key is and has left.
 
-use serde_json::{Map, json};
 use worker::{Context, Env, Request, Response};
 
 use crate::core::attenuate::attenuate;
@@ -14,6 +13,7 @@ use crate::core::counter::{Limit, Take};
 use crate::core::gateway::{
     Client, check_key, check_origin, check_place, limiter_name, listing_counters, upload_counters,
 };
+use crate::core::json::{self, Map, Value};
 use crate::core::key::{self, Claims, new_key_id};
 use crate::core::permission::Permission;
 use crate::core::refusal::Refusal;
@@ -40,15 +40,14 @@ fn issue(env: &Env, ctx: &Context, config: &Config, claims: Claims) -> Result<Re
             );
         }
     });
-    Ok(http::json(
+    Ok(http::success(
         200,
-        &json!({
-            "status": "success",
-            "key": key,
-            "hint": "New key created and ready to use",
-            "debug": null,
-            "expires_at": claims.expires_at,
-        }),
+        [
+            ("key", key.into()),
+            ("hint", "New key created and ready to use".into()),
+            ("debug", Value::Null),
+            ("expires_at", claims.expires_at.into()),
+        ],
     ))
 }
 
@@ -160,17 +159,19 @@ pub async fn introspect(req: &Request, env: &Env, project: &str) -> Result<Respo
         };
         remaining.insert(
             field.to_string(),
-            json!({ "limit": limit_value, "remaining": limit.remaining(state, now_ms) }),
+            json::object([
+                ("limit", limit_value.into()),
+                ("remaining", limit.remaining(state, now_ms).into()),
+            ]),
         );
     }
-    Ok(http::json(
+    Ok(http::success(
         200,
-        &json!({
-            "status": "success",
-            "claims": claims.to_json(),
-            "expires_at": claims.expires_at,
-            "seconds_left": claims.seconds_left(now_ms / 1000),
-            "counters": remaining,
-        }),
+        [
+            ("claims", claims.to_json()),
+            ("expires_at", claims.expires_at.into()),
+            ("seconds_left", claims.seconds_left(now_ms / 1000).into()),
+            ("counters", remaining.into()),
+        ],
     ))
 }

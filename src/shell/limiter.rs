@@ -6,17 +6,18 @@
 //! writing with no `await` in between, so concurrent requests are serialised.
 //! An alarm deletes rows once they no longer matter.
 
-use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{
-    Date, DurableObject, Env, Method, Request, RequestInit, Response, Result, SqlStorage, State,
-    console_error, durable_object,
+    Date, DurableObject, Env, Method, Request, RequestInit, Response, Result, SqlStorage,
+    SqlStorageValue, State, console_error, durable_object,
 };
 
 use crate::core::counter::{
     CounterState, Exceeded, GiveBack, Peek, Take, Taken, forget_at, take_all,
 };
+use crate::core::json::{self, Value};
 use crate::core::refusal::Refusal;
+use crate::shell::http;
 
 pub const BINDING: &str = "LIMITER";
 
@@ -36,13 +37,16 @@ pub fn refusal(counter: &str, exceeded: Exceeded) -> Refusal {
     }
 }
 
-async fn call<T: serde::de::DeserializeOwned>(
+/// Sends `body` to `/{op}` of the limiter object `name`, and reads its
+/// answer with `read`.
+async fn call<T>(
     env: &Env,
     name: &str,
     op: &str,
-    body: &impl serde::Serialize,
+    body: Value,
+    read: fn(&Value) -> Option<T>,
 ) -> std::result::Result<T, Refusal> {
-    let body = serde_json::to_string(body).map_err(|e| down("encode", e))?;
+    let body = body.text();
     let stub = env
         .durable_object(BINDING)
         .and_then(|ns| ns.get_by_name(name))
@@ -59,14 +63,19 @@ async fn call<T: serde::de::DeserializeOwned>(
     if resp.status_code() != 200 {
         return Err(down("status", resp.status_code()));
     }
-    resp.json::<T>().await.map_err(|e| down("decode", e))
+    let text = resp.text().await.map_err(|e| down("read", e))?;
+    json::parse_str(&text)
+        .ok()
+        .as_ref()
+        .and_then(read)
+        .ok_or_else(|| down("decode", text))
 }
 
 /// Asks the limiter object `name` to take one hit from every counter of
 /// `take`, all or none, and returns the hit's time stamp. Any failure to reach
 /// it is `LimiterDown`: fail closed. A refusal comes back as the client's.
 pub async fn take(env: &Env, name: &str, take: &Take) -> std::result::Result<u64, Refusal> {
-    match call::<Taken>(env, name, "take", take).await? {
+    match call(env, name, "take", take.to_json(), Taken::from_json).await? {
         Taken::Admitted { at } => Ok(at),
         Taken::Refused { counter, exceeded } => Err(refusal(&counter, exceeded)),
     }
@@ -78,13 +87,19 @@ pub async fn peek(
     name: &str,
     counters: Vec<String>,
 ) -> std::result::Result<Vec<CounterState>, Refusal> {
-    call(env, name, "peek", &Peek { counters }).await
+    let read = |v: &Value| {
+        v.as_array()?
+            .iter()
+            .map(CounterState::from_json)
+            .collect::<Option<Vec<_>>>()
+    };
+    call(env, name, "peek", Peek { counters }.to_json(), read).await
 }
 
 /// Gives back hits taken for a request that then failed. A failure is only
 /// logged: the hits then stay counted, which errs on the side of the limit.
 pub async fn give_back(env: &Env, name: &str, give_back: &GiveBack) {
-    if let Err(e) = call::<bool>(env, name, "give-back", give_back).await {
+    if let Err(e) = call(env, name, "give-back", give_back.to_json(), Value::as_bool).await {
         console_error!("could not give back counts to {name}: {}", e.message());
     }
 }
@@ -94,37 +109,42 @@ pub struct Limiter {
     state: State,
 }
 
-#[derive(Deserialize)]
-struct Row {
-    state: String,
-}
-
-#[derive(Deserialize)]
-struct Next {
-    at: Option<f64>,
-}
-
 impl Limiter {
     fn sql(&self) -> Result<SqlStorage> {
         let sql = self.state.storage().sql();
         sql.exec(
-            "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, state TEXT NOT NULL, forget_at INTEGER NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, state BLOB NOT NULL, forget_at INTEGER NOT NULL)",
             None,
         )?;
         Ok(sql)
     }
 
+    /// The first column of the first row of `query`, if there is one.
+    fn first(
+        sql: &SqlStorage,
+        query: &str,
+        args: Vec<SqlStorageValue>,
+    ) -> Result<Option<SqlStorageValue>> {
+        match sql.exec(query, args)?.raw().next() {
+            Some(row) => Ok(row?.into_iter().next()),
+            None => Ok(None),
+        }
+    }
+
     fn load(sql: &SqlStorage, name: &str) -> Result<CounterState> {
-        let rows: Vec<Row> = sql
-            .exec(
-                "SELECT state FROM counters WHERE name = ?",
-                vec![name.into()],
-            )?
-            .to_array()?;
-        Ok(match rows.first() {
-            Some(row) => serde_json::from_str(&row.state)?,
-            None => CounterState::default(),
-        })
+        let found = Self::first(
+            sql,
+            "SELECT state FROM counters WHERE name = ?",
+            vec![name.into()],
+        )?;
+        match found {
+            None => Ok(CounterState::default()),
+            Some(SqlStorageValue::Blob(bytes)) => CounterState::decode(&bytes)
+                .ok_or_else(|| worker::Error::from(format!("corrupt counter state of {name}"))),
+            Some(_) => Err(worker::Error::from(format!(
+                "corrupt counter row of {name}"
+            ))),
+        }
     }
 
     fn store(sql: &SqlStorage, name: &str, state: &CounterState, forget_at: u64) -> Result<()> {
@@ -133,7 +153,7 @@ impl Limiter {
              ON CONFLICT(name) DO UPDATE SET state = excluded.state, forget_at = excluded.forget_at",
             vec![
                 name.into(),
-                serde_json::to_string(state)?.into(),
+                state.encode().into(),
                 (forget_at as i64).into(),
             ],
         )?;
@@ -142,12 +162,11 @@ impl Limiter {
 
     /// Schedules the alarm for the row that can be forgotten first.
     async fn schedule(&self, sql: &SqlStorage) -> Result<()> {
-        let next: Vec<Next> = sql
-            .exec("SELECT MIN(forget_at) AS at FROM counters", None)?
-            .to_array()?;
+        let next = Self::first(sql, "SELECT MIN(forget_at) FROM counters", Vec::new())?;
         let storage = self.state.storage();
-        match next.first().and_then(|n| n.at) {
-            Some(at) => {
+        match next {
+            Some(SqlStorageValue::Integer(at)) => {
+                let at = at as f64;
                 let when = Date::from(worker::js_sys::Date::new(&JsValue::from_f64(at)));
                 if storage
                     .get_alarm()
@@ -159,7 +178,7 @@ impl Limiter {
                         .await?;
                 }
             }
-            None => storage.delete_alarm().await?,
+            _ => storage.delete_alarm().await?,
         }
         Ok(())
     }
@@ -169,7 +188,7 @@ impl Limiter {
     /// Takes one hit from every counter, all or none. From the first read to
     /// the last write there is no await: the decision and its bookkeeping are
     /// atomic with respect to every other request.
-    async fn take(&self, take: Take) -> Result<Taken> {
+    async fn take(&self, take: Take) -> Result<Value> {
         let sql = self.sql()?;
         let now = Date::now().as_millis();
         let mut counters = Vec::with_capacity(take.counters.len());
@@ -182,16 +201,17 @@ impl Limiter {
                     Self::store(&sql, name, state, forget_at(limit, state, take.keep_until))?;
                 }
                 self.schedule(&sql).await?;
-                Ok(Taken::Admitted { at: now })
+                Ok(Taken::Admitted { at: now }.to_json())
             }
             Err((i, exceeded)) => Ok(Taken::Refused {
                 counter: take.counters[i].0.clone(),
                 exceeded,
-            }),
+            }
+            .to_json()),
         }
     }
 
-    fn give_back(&self, give_back: GiveBack) -> Result<bool> {
+    fn give_back(&self, give_back: GiveBack) -> Result<Value> {
         let sql = self.sql()?;
         for (name, limit) in &give_back.counters {
             let state = limit.give_back(&Self::load(&sql, name)?, give_back.at);
@@ -202,15 +222,17 @@ impl Limiter {
                 forget_at(limit, &state, give_back.keep_until),
             )?;
         }
-        Ok(true)
+        Ok(Value::Bool(true))
     }
 
-    fn peek(&self, peek: Peek) -> Result<Vec<CounterState>> {
+    fn peek(&self, peek: Peek) -> Result<Value> {
         let sql = self.sql()?;
-        peek.counters
+        let states = peek
+            .counters
             .iter()
-            .map(|name| Self::load(&sql, name))
-            .collect()
+            .map(|name| Self::load(&sql, name).map(|s| s.to_json()))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Value::Array(states))
     }
 }
 
@@ -220,11 +242,20 @@ impl DurableObject for Limiter {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        match req.path().as_str() {
-            "/take" => Response::from_json(&self.take(req.json().await?).await?),
-            "/give-back" => Response::from_json(&self.give_back(req.json().await?)?),
-            "/peek" => Response::from_json(&self.peek(req.json().await?)?),
-            _ => Response::error("unknown limiter call", 404),
+        let path = req.path();
+        let body = json::parse_str(&req.text().await?).unwrap_or_default();
+        let answer = match path.as_str() {
+            "/take" => match Take::from_json(&body) {
+                Some(take) => Some(self.take(take).await),
+                None => None,
+            },
+            "/give-back" => GiveBack::from_json(&body).map(|g| self.give_back(g)),
+            "/peek" => Peek::from_json(&body).map(|p| self.peek(p)),
+            _ => return Response::error("unknown limiter call", 404),
+        };
+        match answer {
+            Some(answer) => Ok(http::json(200, &answer?)),
+            None => Response::error("malformed limiter call", 400),
         }
     }
 

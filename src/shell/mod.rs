@@ -10,6 +10,7 @@ mod demo;
 mod gateway;
 mod http;
 mod issue;
+mod kv;
 mod limiter;
 mod origin;
 mod revocation;

@@ -4,13 +4,13 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Value, json};
 use worker::{
     Bucket, Data, Env, Headers, HttpMetadata, Include, Object, Request, Response, ResponseBody,
     ResponseBuilder, console_error,
 };
 
 use crate::core::gateway::Operation;
+use crate::core::json::{self, Value};
 use crate::core::refusal::Refusal;
 use crate::core::time;
 use crate::shell::http;
@@ -34,19 +34,22 @@ fn object_key(project: &str, path: &str) -> String {
 fn info(project: &str, object: &Object) -> Value {
     let key = object.key();
     let path = key.strip_prefix(project).unwrap_or(&key).to_string();
-    let meta = object.custom_metadata().ok().and_then(|m| {
-        m.get(META)
-            .and_then(|t| serde_json::from_str::<Value>(t).ok())
-    });
-    json!({
-        "path": path,
-        "name": path.rsplit('/').next().unwrap_or_default(),
-        "size": object.size(),
-        "content_type": object.http_metadata().content_type,
-        "uploaded": time::rfc3339(object.uploaded().as_millis() / 1000),
-        "etag": object.etag(),
-        "meta": meta,
-    })
+    let meta = object
+        .custom_metadata()
+        .ok()
+        .and_then(|m| m.get(META).and_then(|t| json::parse_str(t).ok()));
+    json::object([
+        ("name", path.rsplit('/').next().unwrap_or_default().into()),
+        ("path", path.as_str().into()),
+        ("size", object.size().into()),
+        ("content_type", object.http_metadata().content_type.into()),
+        (
+            "uploaded",
+            time::rfc3339(object.uploaded().as_millis() / 1000).into(),
+        ),
+        ("etag", object.etag().into()),
+        ("meta", meta.into()),
+    ])
 }
 
 /// A readable object's body as data to put elsewhere, streamed.
@@ -120,10 +123,7 @@ pub async fn perform(
                 bucket.delete(&key).await.map_err(|e| down("delete", e))?;
                 return Err(Refusal::RejectLengthMismatch);
             }
-            Ok(http::json(
-                201,
-                &json!({ "status": "success", "file": info(project, &stored) }),
-            ))
+            Ok(http::success(201, [("file", info(project, &stored))]))
         }
         Operation::Fetch { path } => {
             let key = object_key(project, path);
@@ -177,10 +177,7 @@ pub async fn perform(
                 .map_err(|e| down("head", e))?
                 .ok_or(Refusal::MissFile)?;
             bucket.delete(&key).await.map_err(|e| down("delete", e))?;
-            Ok(http::json(
-                200,
-                &json!({ "status": "success", "path": path }),
-            ))
+            Ok(http::success(200, [("path", path.into())]))
         }
         Operation::Move { from, to } => {
             let from_key = object_key(project, from);
@@ -193,10 +190,7 @@ pub async fn perform(
                     .await
                     .map_err(|e| down("delete", e))?;
             }
-            Ok(http::json(
-                200,
-                &json!({ "status": "success", "file": info(project, &moved) }),
-            ))
+            Ok(http::success(200, [("file", info(project, &moved))]))
         }
         Operation::SetMeta { path } => {
             let key = object_key(project, path);
@@ -204,10 +198,7 @@ pub async fn perform(
             let mut custom = source.custom_metadata().unwrap_or_default();
             custom.insert(META.into(), meta.unwrap_or_else(|| "{}".into()));
             let changed = rewrite(&bucket, &key, &source, custom).await?;
-            Ok(http::json(
-                200,
-                &json!({ "status": "success", "file": info(project, &changed) }),
-            ))
+            Ok(http::success(200, [("file", info(project, &changed))]))
         }
         Operation::List { folder } => {
             let prefix = if folder == "/" {
@@ -242,9 +233,14 @@ pub async fn perform(
             } else {
                 None
             };
-            Ok(http::json(
+            Ok(http::success(
                 200,
-                &json!({ "status": "success", "folder": folder, "files": files, "folders": folders, "cursor": cursor }),
+                [
+                    ("folder", folder.into()),
+                    ("files", files.into()),
+                    ("folders", folders.into()),
+                    ("cursor", cursor.into()),
+                ],
             ))
         }
     }

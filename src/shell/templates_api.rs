@@ -1,6 +1,5 @@
 //! The security-template admin API: `/{project}/v5/security-templates[/{id}]`.
 
-use serde_json::json;
 use worker::{Env, Request, Response};
 
 use crate::core::api_key::Principal;
@@ -22,10 +21,7 @@ async fn authorize(
 }
 
 fn one(status: u16, template: &Template) -> Response {
-    http::json(
-        status,
-        &json!({ "status": "success", "template": template.to_json() }),
-    )
+    http::success(status, [("template", template.to_json())])
 }
 
 async fn existing(store: &TemplateStore, project: &str, id: &str) -> Result<Template, Refusal> {
@@ -46,9 +42,9 @@ pub async fn list(req: &Request, env: &Env, project: &str) -> Result<Response, R
     let cursor = http::query(req, "cursor");
     let (templates, next) = TemplateStore::open(env)?.list(project, cursor).await?;
     let templates: Vec<_> = templates.iter().map(Template::to_json).collect();
-    Ok(http::json(
+    Ok(http::success(
         200,
-        &json!({ "status": "success", "templates": templates, "cursor": next }),
+        [("templates", templates.into()), ("cursor", next.into())],
     ))
 }
 
@@ -88,8 +84,11 @@ pub async fn delete(
     store.delete(project, id).await?;
     template_state::forget(project, id);
     audit::record(actor.id(), "template.delete", Some(project), id);
-    Ok(http::json(
+    Ok(http::success(
         200,
-        &json!({ "status": "success", "hint": "Security template deleted", "id": id }),
+        [
+            ("hint", "Security template deleted".into()),
+            ("id", id.into()),
+        ],
     ))
 }

@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 BUDGET_KIB=${SIZE_BUDGET_KIB:-200}
 [ -x node_modules/.bin/wrangler ] || { echo "wrangler is missing: run scripts/setup.sh" >&2; exit 1; }
 bash scripts/build.sh
+rm -rf dist
 if ! out=$(SASS_EDGE_SKIP_BUILD=1 npx wrangler deploy --dry-run --outdir dist 2>&1); then
   printf '%s\n' "$out" >&2
   echo "size: wrangler deploy --dry-run failed" >&2

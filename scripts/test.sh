@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, native unit and property tests, the
-# release build, and end-to-end tests against a real `wrangler dev`.
+# release build and its size budget (200 KiB gzip), and end-to-end tests
+# against a real `wrangler dev`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -12,7 +13,7 @@ cargo clippy --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
 step "unit and property tests"
 cargo test
-step "release build"
-bash scripts/build.sh
+step "release build and bundle-size budget (wrangler deploy --dry-run)"
+bash scripts/size.sh
 step "end-to-end tests (wrangler dev)"
 node --test --test-reporter=spec tests/e2e/*.test.mjs

@@ -4,7 +4,8 @@
 //!   made with a SASS key before any I/O: `check_key` (format, HMAC-SHA256,
 //!   claims, expiry, project) then `admit` (template state, IP, country,
 //!   permission, path, scope, size, counter plan). Target: at most 5 µs.
-//! - `check_key_only` and `admit_upload_only`: its two halves.
+//! - `check_key_only` and `admit_upload_only`: its two halves, and
+//!   `parse_claims_json`, the JSON parse inside `check_key`.
 //! - `sign_key`: issuing a key, from claims to the signed key. Target: at most
 //!   10 µs.
 //!
@@ -105,6 +106,11 @@ fn benches(c: &mut Criterion) {
             )
             .unwrap()
         })
+    });
+    // Inside check_key: reading the claims' JSON text into a value.
+    let claims_text = claims.to_json().text();
+    c.bench_function("parse_claims_json", |b| {
+        b.iter(|| parse_str(black_box(&claims_text)).unwrap())
     });
     c.bench_function("sign_key", |b| {
         b.iter(|| sign(black_box(&claims), ring.signer()))

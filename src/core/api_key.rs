@@ -209,13 +209,13 @@ fn read_body(body: &Value, partial_of: Option<&ApiKey>) -> Result<(String, Grant
         }
     }
     merge_patch(&mut merged, body);
-    let mut f = Fields::of(&merged, "")?;
+    let mut f = Fields::of(&merged, &"")?;
     let description = match f.get("description") {
-        Some(v) => fields::string(v, "description", 1024)?.to_string(),
+        Some(v) => fields::string(v, &"description", 1024)?.to_string(),
         None => String::new(),
     };
     let permissions = match f.get("permissions") {
-        Some(v) => Permissions::from_json(v, "permissions", Holder::ApiKey)?,
+        Some(v) => Permissions::from_json(v, &"permissions", Holder::ApiKey)?,
         None => Permissions::default(),
     };
     let projects = Projects::from_json(f.get("projects").ok_or_else(|| {
@@ -225,7 +225,7 @@ fn read_body(body: &Value, partial_of: Option<&ApiKey>) -> Result<(String, Grant
         )
     })?)?;
     let active = match f.get("active") {
-        Some(v) => fields::boolean(v, "active")?,
+        Some(v) => fields::boolean(v, &"active")?,
         None => true,
     };
     f.finish()?;

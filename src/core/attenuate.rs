@@ -142,7 +142,7 @@ pub fn attenuate(
     now: u64,
     key_id: String,
 ) -> Result<Claims, Refusal> {
-    let mut root = Fields::of(request, "")?;
+    let mut root = Fields::of(request, &"")?;
     let data = root.get("data").cloned().unwrap_or_default();
     root.finish()?;
     let data = if data.is_null() {
@@ -165,7 +165,7 @@ pub fn attenuate(
     parent.policy.write(&mut base);
     let mut merged = Value::Object(base);
     merge_patch(&mut merged, &data);
-    let mut f = Fields::of(&merged, "data")?;
+    let mut f = Fields::of(&merged, &"data")?;
     let policy = Policy::read(&mut f)?;
     f.finish()?;
     check_within(&policy, &parent.policy)?;

@@ -171,7 +171,7 @@ pub const MAX_META: usize = 2048;
 
 /// The destination of `POST …/move`: `{"to": "/new/path"}`.
 pub fn move_destination(body: &crate::core::json::Value) -> Result<String, Refusal> {
-    let mut f = crate::core::fields::Fields::of(body, "")?;
+    let mut f = crate::core::fields::Fields::of(body, &"")?;
     let to = f
         .get("to")
         .ok_or_else(|| Refusal::field("to", "is missing"))?

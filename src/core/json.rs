@@ -43,24 +43,45 @@ impl Map {
         Map::default()
     }
 
+    /// Where `key` is, or where it would go.
     fn find(&self, key: &str) -> Result<usize, usize> {
         self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key))
     }
 
+    /// Where `key` is. Objects are small: comparing for equality (lengths
+    /// first) beats ordering comparisons below a few dozen keys.
+    fn index(&self, key: &str) -> Option<usize> {
+        if self.entries.len() <= 32 {
+            self.entries.iter().position(|(k, _)| k == key)
+        } else {
+            self.find(key).ok()
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.find(key).ok().map(|i| &self.entries[i].1)
+        self.index(key).map(|i| &self.entries[i].1)
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
-        self.find(key).ok().map(|i| &mut self.entries[i].1)
+        self.index(key).map(|i| &mut self.entries[i].1)
+    }
+
+    /// The index of `key` in key order, and its value.
+    pub fn position(&self, key: &str) -> Option<(usize, &Value)> {
+        self.index(key).map(|i| (i, &self.entries[i].1))
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
-        self.find(key).is_ok()
+        self.index(key).is_some()
     }
 
     /// Sets `key`, returning the value it replaced.
     pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
+        // Text printed by `write` has its keys in order: append.
+        if self.entries.last().is_none_or(|(last, _)| *last < key) {
+            self.entries.push((key, value));
+            return None;
+        }
         match self.find(&key) {
             Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
             Err(i) => {
@@ -71,7 +92,7 @@ impl Map {
     }
 
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        self.find(key).ok().map(|i| self.entries.remove(i).1)
+        self.index(key).map(|i| self.entries.remove(i).1)
     }
 
     /// The value of `key`, set to `null` first if absent.
@@ -421,10 +442,12 @@ impl Parser<'_> {
         Error { what, at: self.at }
     }
 
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.text.get(self.at).copied()
     }
 
+    #[inline(always)]
     fn skip_space(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.at += 1;
@@ -608,17 +631,35 @@ impl Parser<'_> {
         Ok(n)
     }
 
+    /// Moves past the bytes a string holds as they are.
+    #[inline(always)]
+    fn plain(&mut self) {
+        while self
+            .peek()
+            .is_some_and(|b| b != b'"' && b != b'\\' && b >= 0x20)
+        {
+            self.at += 1;
+        }
+    }
+
     fn string(&mut self) -> Result<String, Error> {
         self.at += 1; // the opening quote
-        let mut out = Vec::new();
+        let begin = self.at;
+        self.plain();
+        // The common case, no escape: one copy.
+        if self.peek() == Some(b'"') {
+            self.at += 1;
+            return std::str::from_utf8(&self.text[begin..self.at - 1])
+                .map(str::to_string)
+                .map_err(|e| Error {
+                    what: "invalid UTF-8",
+                    at: begin + e.valid_up_to(),
+                });
+        }
+        let mut out = self.text[begin..self.at].to_vec();
         loop {
             let start = self.at;
-            while self
-                .peek()
-                .is_some_and(|b| b != b'"' && b != b'\\' && b >= 0x20)
-            {
-                self.at += 1;
-            }
+            self.plain();
             out.extend_from_slice(&self.text[start..self.at]);
             match self.peek() {
                 None => return Err(self.error("unexpected end of input")),
@@ -626,7 +667,7 @@ impl Parser<'_> {
                     self.at += 1;
                     return String::from_utf8(out).map_err(|e| Error {
                         what: "invalid UTF-8",
-                        at: start + e.utf8_error().valid_up_to(),
+                        at: begin + e.utf8_error().valid_up_to(),
                     });
                 }
                 Some(b'\\') => {

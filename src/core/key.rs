@@ -81,7 +81,7 @@ impl Claims {
     }
 
     fn from_json(value: &Value) -> Result<Claims, Refusal> {
-        let mut f = Fields::of(value, "")?;
+        let mut f = Fields::of(value, &"")?;
         let text = |v: Option<&Value>, name: &str| {
             v.and_then(Value::as_str)
                 .map(str::to_string)

@@ -124,7 +124,7 @@ impl Permissions {
     /// list in refusals.
     pub fn from_json(
         value: &crate::core::json::Value,
-        field: &str,
+        field: &dyn std::fmt::Display,
         holder: Holder,
     ) -> Result<Self, Refusal> {
         let list = value
@@ -168,17 +168,17 @@ mod tests {
     fn set_from_json() {
         let t = Holder::Template;
         let s =
-            Permissions::from_json(&json!(["FILE_UPLOAD", "DIR_MOV"]), "permissions", t).unwrap();
+            Permissions::from_json(&json!(["FILE_UPLOAD", "DIR_MOV"]), &"permissions", t).unwrap();
         assert!(s.contains(Permission::FileUpload));
         assert!(s.contains(Permission::DirMove));
         assert!(!s.contains(Permission::FileDelete));
         assert_eq!(s.names(), vec!["FILE_UPLOAD", "DIR_MOVE"]);
         let e =
-            Permissions::from_json(&json!(["FILE_UPLOAD", "NOPE"]), "permissions", t).unwrap_err();
+            Permissions::from_json(&json!(["FILE_UPLOAD", "NOPE"]), &"permissions", t).unwrap_err();
         assert_eq!(e.message(), "permissions[1]: unknown permission \"NOPE\"");
-        assert!(Permissions::from_json(&json!("FILE_UPLOAD"), "permissions", t).is_err());
-        assert!(Permissions::from_json(&json!(["ACCESS_READ"]), "permissions", t).is_err());
-        let a = Permissions::from_json(&json!(["ACCESS_READ"]), "p", Holder::ApiKey).unwrap();
+        assert!(Permissions::from_json(&json!("FILE_UPLOAD"), &"permissions", t).is_err());
+        assert!(Permissions::from_json(&json!(["ACCESS_READ"]), &"permissions", t).is_err());
+        let a = Permissions::from_json(&json!(["ACCESS_READ"]), &"p", Holder::ApiKey).unwrap();
         assert!(a.contains(Permission::AccessRead));
         assert_eq!(Permissions::all(t).iter().count(), 23);
         assert_eq!(Permissions::all(Holder::ApiKey).iter().count(), 25);

@@ -80,9 +80,11 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    pub fn field(field: impl Into<String>, reason: impl Into<String>) -> Self {
+    /// `field` is a dotted path, or anything that prints as one: fields.rs
+    /// builds paths only when a refusal needs them.
+    pub fn field(field: impl std::fmt::Display, reason: impl Into<String>) -> Self {
         Refusal::RejectField {
-            field: field.into(),
+            field: field.to_string(),
             reason: reason.into(),
         }
     }

@@ -68,7 +68,10 @@ impl IpRanges {
         Ok(canonical_net(net))
     }
 
-    pub fn from_json(value: &crate::core::json::Value, field: &str) -> Result<IpRanges, Refusal> {
+    pub fn from_json(
+        value: &crate::core::json::Value,
+        field: &dyn std::fmt::Display,
+    ) -> Result<IpRanges, Refusal> {
         list(
             value,
             field,
@@ -115,7 +118,10 @@ impl Countries {
         Ok(code)
     }
 
-    pub fn from_json(value: &crate::core::json::Value, field: &str) -> Result<Countries, Refusal> {
+    pub fn from_json(
+        value: &crate::core::json::Value,
+        field: &dyn std::fmt::Display,
+    ) -> Result<Countries, Refusal> {
         list(
             value,
             field,
@@ -195,7 +201,10 @@ impl Origins {
         Ok(lower)
     }
 
-    pub fn from_json(value: &crate::core::json::Value, field: &str) -> Result<Origins, Refusal> {
+    pub fn from_json(
+        value: &crate::core::json::Value,
+        field: &dyn std::fmt::Display,
+    ) -> Result<Origins, Refusal> {
         list(
             value,
             field,
@@ -224,7 +233,7 @@ impl Origins {
 /// parsed by `parse_one`; refusals name the entry (`field[2]`).
 fn list<T>(
     value: &crate::core::json::Value,
-    field: &str,
+    field: &dyn std::fmt::Display,
     what: &str,
     parse_one: impl Fn(&str) -> Result<T, String>,
 ) -> Result<Vec<T>, Refusal> {
@@ -264,7 +273,7 @@ mod tests {
     use std::net::Ipv4Addr;
 
     fn ranges(list: &[&str]) -> IpRanges {
-        IpRanges::from_json(&json!(list), "r").unwrap()
+        IpRanges::from_json(&json!(list), &"r").unwrap()
     }
 
     fn ip(s: &str) -> IpAddr {
@@ -315,16 +324,16 @@ mod tests {
             "1.2.3.4 ",
             "",
         ] {
-            let e = IpRanges::from_json(&json!([bad]), "restrictions.whitelist_ip_ranges");
+            let e = IpRanges::from_json(&json!([bad]), &"restrictions.whitelist_ip_ranges");
             assert!(e.is_err(), "{bad:?}");
         }
-        assert!(IpRanges::from_json(&json!([]), "x").is_err());
-        assert!(IpRanges::from_json(&json!("1.2.3.4"), "x").is_err());
+        assert!(IpRanges::from_json(&json!([]), &"x").is_err());
+        assert!(IpRanges::from_json(&json!("1.2.3.4"), &"x").is_err());
     }
 
     #[test]
     fn countries() {
-        let c = Countries::from_json(&json!(["FR", "de"]), "c").unwrap();
+        let c = Countries::from_json(&json!(["FR", "de"]), &"c").unwrap();
         assert_eq!(c.to_texts(), vec!["FR", "DE"]);
         assert!(c.allows(Some("FR")));
         assert!(c.allows(Some("de")));
@@ -333,7 +342,10 @@ mod tests {
         assert!(!c.allows(Some("XX")));
         assert!(!c.allows(Some("T1")));
         for bad in ["FRA", "F", "F1", "T1", "XX", "", "é"] {
-            assert!(Countries::from_json(&json!([bad]), "c").is_err(), "{bad:?}");
+            assert!(
+                Countries::from_json(&json!([bad]), &"c").is_err(),
+                "{bad:?}"
+            );
         }
     }
 
@@ -353,8 +365,8 @@ mod tests {
             Some("0.0.0.0/0".into())
         );
         assert_eq!(ranges(&["2001:db8:1::/48"]).first_outside(&parent), None);
-        let fr = Countries::from_json(&json!(["FR", "DE"]), "c").unwrap();
-        let us = Countries::from_json(&json!(["FR", "US"]), "c").unwrap();
+        let fr = Countries::from_json(&json!(["FR", "DE"]), &"c").unwrap();
+        let us = Countries::from_json(&json!(["FR", "US"]), &"c").unwrap();
         assert_eq!(us.first_outside(&fr), Some("US".into()));
         assert_eq!(fr.first_outside(&fr), None);
     }
@@ -367,7 +379,7 @@ mod tests {
                 "http://127.0.0.1:8787",
                 "http://[::1]:3000"
             ]),
-            "allowed_origins",
+            &"allowed_origins",
         )
         .unwrap();
         assert_eq!(
@@ -395,7 +407,7 @@ mod tests {
             "*",
         ] {
             assert!(
-                Origins::from_json(&json!([bad]), "allowed_origins").is_err(),
+                Origins::from_json(&json!([bad]), &"allowed_origins").is_err(),
                 "{bad}"
             );
         }

@@ -97,7 +97,10 @@ impl Scopes {
     }
 
     /// Parses a list of scope strings; `field` names it in refusals.
-    pub fn from_json(value: &crate::core::json::Value, field: &str) -> Result<Scopes, Refusal> {
+    pub fn from_json(
+        value: &crate::core::json::Value,
+        field: &dyn std::fmt::Display,
+    ) -> Result<Scopes, Refusal> {
         let list = value
             .as_array()
             .ok_or_else(|| Refusal::field(field, "must be a list of directories"))?;
@@ -175,13 +178,13 @@ mod tests {
 
     #[test]
     fn list_names_the_entry() {
-        let e = Scopes::from_json(&json!(["/ok", "bad"]), "upload.dir_scope").unwrap_err();
+        let e = Scopes::from_json(&json!(["/ok", "bad"]), &"upload.dir_scope").unwrap_err();
         assert!(
             e.message().starts_with("upload.dir_scope[1]: \"bad\""),
             "{}",
             e.message()
         );
-        assert!(Scopes::from_json(&json!([]), "upload.dir_scope").is_err());
+        assert!(Scopes::from_json(&json!([]), &"upload.dir_scope").is_err());
         assert_eq!(Scopes::default().to_texts(), vec!["/*"]);
         assert!(Scopes::default().allows("/any/where"));
     }
@@ -199,8 +202,8 @@ mod tests {
         assert!(!within("/ab", "/a/*"));
         assert!(!within("/a", "/a/b/*"));
         assert!(!within("/*", "/a/*"));
-        let parent = Scopes::from_json(&json!(["/a/*", "/x"]), "p").unwrap();
-        let child = Scopes::from_json(&json!(["/a/b", "/x", "/y"]), "c").unwrap();
+        let parent = Scopes::from_json(&json!(["/a/*", "/x"]), &"p").unwrap();
+        let child = Scopes::from_json(&json!(["/a/b", "/x", "/y"]), &"c").unwrap();
         assert_eq!(child.first_outside(&parent), Some("/y".to_string()));
         assert_eq!(
             Scopes::default().first_outside(&parent),

@@ -96,7 +96,7 @@ impl Default for KeySpec {
     }
 }
 
-fn count(value: &Value, field: &str, max: u64) -> Result<u32, Refusal> {
+fn count(value: &Value, field: &dyn std::fmt::Display, max: u64) -> Result<u32, Refusal> {
     // Every max used here fits in u32.
     fields::positive(value, field, max).map(|n| n as u32)
 }
@@ -249,7 +249,7 @@ impl KeySpec {
 
     /// Parses the body of `POST /{project}/key`: `{"data": {…}}`, all optional.
     pub fn from_key_request(body: &Value) -> Result<KeySpec, Refusal> {
-        let mut root = Fields::of(body, "")?;
+        let mut root = Fields::of(body, &"")?;
         let spec = match root.object("data")? {
             Some(mut data) => {
                 let spec = KeySpec::read(&mut data)?;
@@ -284,7 +284,7 @@ pub struct TemplateBody {
 impl TemplateBody {
     /// Parses a template as sent to `POST …/security-templates`.
     pub fn from_json(body: &Value) -> Result<TemplateBody, Refusal> {
-        let mut f = Fields::of(body, "")?;
+        let mut f = Fields::of(body, &"")?;
         for read_only in ["id", "created_at", "updated_at"] {
             if body.get(read_only).is_some() {
                 return Err(Refusal::field(
@@ -300,15 +300,15 @@ impl TemplateBody {
 
     fn read(f: &mut Fields) -> Result<TemplateBody, Refusal> {
         let description = match f.get("description") {
-            Some(v) => fields::string(v, "description", MAX_DESCRIPTION)?.to_string(),
+            Some(v) => fields::string(v, &"description", MAX_DESCRIPTION)?.to_string(),
             None => String::new(),
         };
         let active = match f.get("active") {
-            Some(v) => fields::boolean(v, "active")?,
+            Some(v) => fields::boolean(v, &"active")?,
             None => true,
         };
         let issue_limit_per_min = match f.get("issue_limit_per_min") {
-            Some(v) => count(v, "issue_limit_per_min", MAX_PER_MIN)?,
+            Some(v) => count(v, &"issue_limit_per_min", MAX_PER_MIN)?,
             None => DEFAULT_ISSUE_LIMIT_PER_MIN as u32,
         };
         let spec = KeySpec::read(f)?;
@@ -383,7 +383,7 @@ impl Template {
 
     /// Reads back what `to_json` wrote.
     pub fn from_stored(value: &Value) -> Result<Template, Refusal> {
-        let mut f = Fields::of(value, "")?;
+        let mut f = Fields::of(value, &"")?;
         let id = f
             .get("id")
             .and_then(Value::as_str)
@@ -677,7 +677,7 @@ mod tests {
             let mut out = Map::new();
             policy.write_compact(&mut out);
             let v = Value::Object(out);
-            let mut f = Fields::of(&v, "").unwrap();
+            let mut f = Fields::of(&v, &"").unwrap();
             assert_eq!(Policy::read(&mut f).unwrap(), policy);
             f.finish().unwrap();
         }

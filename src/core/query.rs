@@ -1,7 +1,19 @@
-//! The query string of a request URL: `a=b&c=d`, `+` as space, percent-decoded.
-//! Hand-written so the worker needs no URL parser (and its IDNA tables).
+//! The parts of a request URL the worker reads: its path, and its query
+//! string (`a=b&c=d`, `+` as space, percent-decoded). Hand-written so the
+//! worker needs no URL parser (and its IDNA tables). The URLs are the
+//! runtime's serialised ones, whose path always starts with `/` and holds no
+//! raw `?` or `#`.
 
 use crate::core::hex;
+
+/// The path of a full URL, percent-encoding intact: from the first `/`
+/// after the host, up to `?` or `#`.
+pub fn path_of_url(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[after_scheme..];
+    let path = rest.find('/').map_or("/", |i| &rest[i..]);
+    path.split(['?', '#']).next().unwrap_or(path)
+}
 
 /// The query part of a full URL (after the first `?`, before any `#`).
 pub fn of_url(url: &str) -> Option<&str> {
@@ -61,5 +73,22 @@ mod tests {
         assert_eq!(param(Some("a=%4"), "a"), None);
         assert_eq!(param(Some("a=%C3%A9"), "a").as_deref(), Some("é"));
         assert_eq!(of_url("https://x.test/p"), None);
+    }
+
+    #[test]
+    fn paths() {
+        for (url, path) in [
+            (
+                "https://x.test/demo/v5/files/a%20b?x=1#f",
+                "/demo/v5/files/a%20b",
+            ),
+            ("https://x.test/", "/"),
+            ("https://x.test", "/"),
+            ("http://127.0.0.1:8787/p/key/SECU_1#frag", "/p/key/SECU_1"),
+            ("https://x.test/a/%3F?b", "/a/%3F"),
+            ("https://user@x.test:1/a//b", "/a//b"),
+        ] {
+            assert_eq!(path_of_url(url), path, "{url}");
+        }
     }
 }

@@ -1,12 +1,13 @@
 //! The API secret key admin API: `/v5/api-keys[/{id}]`.
 
-use worker::{Env, Request, Response};
+use worker::{Env, Response};
 
 use crate::core::api_key::{self, ApiKey, ROOT_ID, root_json};
 use crate::core::permission::Permission;
 use crate::core::refusal::Refusal;
 use crate::shell::api_key_store::ApiKeyStore;
 use crate::shell::http::{self, MAX_JSON_BODY};
+use crate::shell::incoming::Incoming;
 use crate::shell::{audit, auth, settings};
 
 fn one(status: u16, key: &ApiKey) -> Response {
@@ -17,10 +18,10 @@ async fn existing(store: &ApiKeyStore, id: &str) -> Result<ApiKey, Refusal> {
     store.by_id(id).await?.ok_or(Refusal::MissApiKey)
 }
 
-pub async fn create(mut req: Request, env: &Env) -> Result<Response, Refusal> {
+pub async fn create(req: Incoming, env: &Env) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
     let actor = auth::require(&req, env, &config, None, Permission::AccessManage).await?;
-    let body = http::read_json(&mut req, MAX_JSON_BODY).await?;
+    let body = http::read_json(&req, MAX_JSON_BODY).await?;
     let mut random = [0u8; 32];
     random[..16].copy_from_slice(&http::random16()?);
     random[16..].copy_from_slice(&http::random16()?);
@@ -42,7 +43,7 @@ pub async fn create(mut req: Request, env: &Env) -> Result<Response, Refusal> {
     ))
 }
 
-pub async fn list(req: &Request, env: &Env) -> Result<Response, Refusal> {
+pub async fn list(req: &Incoming, env: &Env) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
     let actor = auth::require(req, env, &config, None, Permission::AccessRead).await?;
     let (keys, next) = ApiKeyStore::open(env)?
@@ -64,7 +65,7 @@ pub async fn list(req: &Request, env: &Env) -> Result<Response, Refusal> {
     ))
 }
 
-pub async fn read(req: &Request, env: &Env, id: &str) -> Result<Response, Refusal> {
+pub async fn read(req: &Incoming, env: &Env, id: &str) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
     let actor = auth::require(req, env, &config, None, Permission::AccessRead).await?;
     if id == ROOT_ID {
@@ -76,13 +77,13 @@ pub async fn read(req: &Request, env: &Env, id: &str) -> Result<Response, Refusa
     Ok(one(200, &key))
 }
 
-pub async fn patch(mut req: Request, env: &Env, id: &str) -> Result<Response, Refusal> {
+pub async fn patch(req: Incoming, env: &Env, id: &str) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
     let actor = auth::require(&req, env, &config, None, Permission::AccessManage).await?;
     if id == ROOT_ID {
         return Err(Refusal::DenyRootChange);
     }
-    let body = http::read_json(&mut req, MAX_JSON_BODY).await?;
+    let body = http::read_json(&req, MAX_JSON_BODY).await?;
     let store = ApiKeyStore::open(env)?;
     let key = existing(&store, id).await?;
     let changed = key.patch(&body, &actor, http::now_secs())?;
@@ -93,7 +94,7 @@ pub async fn patch(mut req: Request, env: &Env, id: &str) -> Result<Response, Re
     Ok(one(200, &changed))
 }
 
-pub async fn delete(req: &Request, env: &Env, id: &str) -> Result<Response, Refusal> {
+pub async fn delete(req: &Incoming, env: &Env, id: &str) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
     let actor = auth::require(req, env, &config, None, Permission::AccessManage).await?;
     if id == ROOT_ID {

@@ -1,6 +1,6 @@
 //! Who is calling: the API secret key in `X-Filerobot-Key`, as a principal.
 
-use worker::{Env, Request};
+use worker::Env;
 
 use crate::core::api_key::{self, Principal};
 use crate::core::config::Config;
@@ -8,6 +8,7 @@ use crate::core::permission::Permission;
 use crate::core::refusal::Refusal;
 use crate::shell::api_key_store::ApiKeyStore;
 use crate::shell::http::{KEY_HEADER, header};
+use crate::shell::incoming::Incoming;
 
 pub const NO_KEY: Refusal = Refusal::RejectKey {
     reason: "no key was sent in the X-Filerobot-Key header",
@@ -20,7 +21,7 @@ const INVALID: Refusal = Refusal::RejectKey {
 /// Authenticates the API secret key in the request and checks it holds
 /// `permission` on `project` (or company-wide, for `None`).
 pub async fn require(
-    req: &Request,
+    req: &Incoming,
     env: &Env,
     config: &Config,
     project: Option<&str>,

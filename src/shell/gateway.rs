@@ -3,7 +3,7 @@
 //! or the origin in origin mode). A request the backend does not complete
 //! gives its counts back.
 
-use worker::{Env, Request, Response};
+use worker::{Env, Response};
 
 use crate::core::counter::{GiveBack, Take};
 use crate::core::gateway::{
@@ -16,10 +16,11 @@ use crate::core::refusal::Refusal;
 use crate::core::restriction::client_ip;
 use crate::shell::auth::{self, NO_KEY};
 use crate::shell::http::{self, KEY_HEADER};
+use crate::shell::incoming::Incoming;
 use crate::shell::{limiter, origin, revocation, settings, storage, template_state};
 
 /// Where the request comes from, from the platform's headers only.
-pub fn client(req: &Request) -> Client {
+pub fn client(req: &Incoming) -> Client {
     Client {
         ip: client_ip(http::header(req, "CF-Connecting-IP").as_deref()),
         country: http::header(req, "CF-IPCountry"),
@@ -39,7 +40,7 @@ pub async fn key_state(env: &Env, project: &str, claims: &Claims) -> Result<KeyS
 }
 
 pub async fn handle(
-    mut req: Request,
+    req: Incoming,
     env: &Env,
     project: &str,
     verb: Verb,
@@ -47,7 +48,6 @@ pub async fn handle(
 ) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
     let presented = http::header(&req, KEY_HEADER).ok_or(NO_KEY)?;
-    let client = client(&req);
     // Steps 1 to 3 (or the API key) before anything else is read.
     let claims = if presented.starts_with("SASS__") {
         Some(check_key(
@@ -63,12 +63,13 @@ pub async fn handle(
         Some(_) => None,
         None => Some(auth::authenticate(&presented, env, &config).await?),
     };
+    let client = client(&req);
     // Move and meta calls carry a small JSON body the checks need.
     let mut small_body = None;
     let mut to = None;
     let mut meta = None;
     if matches!(verb, Verb::Move | Verb::SetMeta) {
-        let body = http::read_json(&mut req, MAX_SMALL_BODY).await?;
+        let body = http::read_json(&req, MAX_SMALL_BODY).await?;
         match verb {
             Verb::Move => to = Some(gateway::move_destination(&body)?),
             _ => meta = Some(gateway::file_meta(&body)?),
@@ -132,7 +133,7 @@ pub async fn handle(
 
 #[allow(clippy::too_many_arguments)]
 async fn perform(
-    req: &Request,
+    req: &Incoming,
     env: &Env,
     config: &crate::core::config::Config,
     project: &str,

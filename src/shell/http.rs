@@ -2,8 +2,9 @@
 //! reading, the platform's client headers, the clock and randomness.
 
 use crate::core::json::{self, Value};
+use crate::shell::incoming::Incoming;
 use futures_util::StreamExt;
-use worker::{Date, Headers, Request, Response, ResponseBuilder, console_error};
+use worker::{Date, Headers, Response, ResponseBuilder, console_error};
 
 use crate::core::refusal::Refusal;
 
@@ -34,22 +35,20 @@ pub fn internal(context: &str, detail: impl std::fmt::Display) -> Refusal {
 }
 
 /// A query parameter of the request, decoded.
-pub fn query(req: &Request, name: &str) -> Option<String> {
-    let url = req.inner().url();
-    crate::core::query::param(crate::core::query::of_url(&url), name)
+pub fn query(req: &Incoming, name: &str) -> Option<String> {
+    crate::core::query::param(crate::core::query::of_url(req.url()), name)
 }
 
 /// The path and query as received, percent-encoding intact.
-pub fn path_and_query(req: &Request) -> String {
-    let url = req.inner().url();
-    match crate::core::query::of_url(&url) {
+pub fn path_and_query(req: &Incoming) -> String {
+    match crate::core::query::of_url(req.url()) {
         Some(q) => format!("{}?{q}", req.path()),
-        None => req.path(),
+        None => req.path().to_string(),
     }
 }
 
-pub fn header(req: &Request, name: &str) -> Option<String> {
-    req.headers().get(name).ok().flatten()
+pub fn header(req: &Incoming, name: &str) -> Option<String> {
+    req.header(name)
 }
 
 /// A success answer: `{"status":"success", …fields}`.
@@ -62,8 +61,17 @@ pub fn success<const N: usize>(status: u16, fields: [(&str, Value); N]) -> Respo
     self::json(status, &Value::Object(body))
 }
 
-pub fn json(status: u16, value: &Value) -> Response {
+/// New response headers with the CORS headers every answer carries, errors
+/// included: any page may read it, and its `Retry-After` and `Allow`.
+/// (`name_origin` narrows the first for keys bound to origins.)
+pub fn cors_headers() -> Headers {
     let headers = Headers::new();
+    let _ = headers.set("Access-Control-Allow-Origin", "*");
+    let _ = headers.set("Access-Control-Expose-Headers", "Retry-After, Allow");
+    headers
+}
+
+fn json_with(status: u16, value: &Value, headers: Headers) -> Response {
     let _ = headers.set("Content-Type", "application/json; charset=utf-8");
     ResponseBuilder::new()
         .with_status(status)
@@ -71,22 +79,24 @@ pub fn json(status: u16, value: &Value) -> Response {
         .fixed(value.text().into_bytes())
 }
 
+pub fn json(status: u16, value: &Value) -> Response {
+    json_with(status, value, cors_headers())
+}
+
 fn refusal(r: &Refusal) -> Response {
-    let mut response = json(r.status(), &r.to_json());
-    let headers = response.headers_mut();
+    let headers = cors_headers();
     if let Some(secs) = r.retry_after() {
         let _ = headers.set("Retry-After", &secs.to_string());
     }
     if let Some(allow) = r.allow() {
         let _ = headers.set("Allow", allow);
     }
-    response
+    json_with(r.status(), &r.to_json(), headers)
 }
 
 /// The answer to a CORS preflight: which methods and headers a page may use.
-/// Only a preflight needs these; `finish` adds the rest.
 pub fn preflight() -> Result<Response, Refusal> {
-    let headers = Headers::new();
+    let headers = cors_headers();
     for (name, value) in [
         (
             "Access-Control-Allow-Methods",
@@ -106,13 +116,15 @@ pub fn preflight() -> Result<Response, Refusal> {
         .fixed(Vec::new()))
 }
 
-/// A mutable copy of a response from elsewhere (an origin, the assets), so
-/// that CORS and other headers can be added; the body streams through.
+/// A mutable copy of a response from elsewhere (an origin, the assets), with
+/// the CORS headers (an origin's own `Access-Control-Allow-Origin` is kept);
+/// the body streams through.
 pub fn rebuild(response: Response) -> Response {
-    let headers = Headers::new();
+    let headers = cors_headers();
     for (name, value) in response.headers().entries() {
         let _ = headers.set(&name, &value);
     }
+    let _ = headers.set("Access-Control-Expose-Headers", "Retry-After, Allow");
     let status = response.status_code();
     let (_, body) = response.into_parts();
     ResponseBuilder::new()
@@ -132,28 +144,21 @@ pub fn name_origin(mut response: Response, origin: Option<&str>) -> Response {
     response
 }
 
-/// The response sent for `result`, with CORS headers on it, errors included:
-/// every response lets a page read it and its `Retry-After` and `Allow`.
+/// The response sent for `result`: a refusal becomes its JSON error.
 pub fn finish(result: Result<Response, Refusal>) -> Response {
-    let mut response = result.unwrap_or_else(|r| refusal(&r));
-    let headers = response.headers_mut();
-    if !headers.has("Access-Control-Allow-Origin").unwrap_or(false) {
-        let _ = headers.set("Access-Control-Allow-Origin", "*");
-    }
-    let _ = headers.set("Access-Control-Expose-Headers", "Retry-After, Allow");
-    response
+    result.unwrap_or_else(|r| refusal(&r))
 }
 
 /// Reads a JSON body of at most `limit` bytes, refusing larger ones before
 /// reading them whole.
-pub async fn read_json(req: &mut Request, limit: usize) -> Result<Value, Refusal> {
+pub async fn read_json(req: &Incoming, limit: usize) -> Result<Value, Refusal> {
     let declared = header(req, "Content-Length").and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(Refusal::RejectBodySize { limit });
     }
     let mut body = Vec::new();
     if declared != Some(0)
-        && let Ok(mut stream) = req.stream()
+        && let Some(mut stream) = req.stream()
     {
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|_| Refusal::RejectJson {

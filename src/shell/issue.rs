@@ -5,7 +5,7 @@
 //!   attenuating a SASS key holding CONFIG_CHANGE;
 //! - `GET /{project}/v5/key/introspect`: what the presented key is and has left.
 
-use worker::{Context, Env, Request, Response};
+use worker::{Context, Env, Response};
 
 use crate::core::attenuate::attenuate;
 use crate::core::config::Config;
@@ -22,6 +22,7 @@ use crate::core::template::KeySpec;
 use crate::shell::auth::NO_KEY;
 use crate::shell::gateway::{client, key_state};
 use crate::shell::http::{self, KEY_HEADER, MAX_JSON_BODY};
+use crate::shell::incoming::Incoming;
 use crate::shell::{auth, limiter, revocation, settings, template_state};
 
 const MINUTE_MS: u64 = 60_000;
@@ -65,7 +66,7 @@ fn claims_from(project: &str, template: Option<String>, spec: KeySpec) -> Result
 }
 
 pub async fn from_template(
-    req: &Request,
+    req: &Incoming,
     env: &Env,
     ctx: &Context,
     project: &str,
@@ -106,7 +107,7 @@ pub async fn from_template(
 }
 
 pub async fn from_body(
-    mut req: Request,
+    req: Incoming,
     env: &Env,
     ctx: &Context,
     project: &str,
@@ -116,7 +117,7 @@ pub async fn from_body(
     if !presented.starts_with("SASS__") {
         let actor =
             auth::require(&req, env, &config, Some(project), Permission::ConfigChange).await?;
-        let spec = KeySpec::from_key_request(&http::read_json(&mut req, MAX_JSON_BODY).await?)?;
+        let spec = KeySpec::from_key_request(&http::read_json(&req, MAX_JSON_BODY).await?)?;
         let claims = claims_from(project, None, spec)?;
         crate::shell::audit::record(actor.id(), "key.mint", Some(project), &claims.key_id);
         return issue(env, ctx, &config, claims);
@@ -131,12 +132,12 @@ pub async fn from_body(
             permission: Permission::ConfigChange,
         });
     }
-    let body = http::read_json(&mut req, MAX_JSON_BODY).await?;
+    let body = http::read_json(&req, MAX_JSON_BODY).await?;
     let claims = attenuate(&parent, &body, now, new_key_id(http::random16()?))?;
     issue(env, ctx, &config, claims)
 }
 
-pub async fn introspect(req: &Request, env: &Env, project: &str) -> Result<Response, Refusal> {
+pub async fn introspect(req: &Incoming, env: &Env, project: &str) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
     let presented = http::header(req, KEY_HEADER).ok_or(NO_KEY)?;
     let now_ms = http::now_ms();

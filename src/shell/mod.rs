@@ -9,6 +9,7 @@ mod cache;
 mod demo;
 mod gateway;
 mod http;
+mod incoming;
 mod issue;
 mod kv;
 mod limiter;
@@ -20,23 +21,23 @@ mod template_state;
 mod template_store;
 mod templates_api;
 
-use worker::{Context, Env, Request, Response, Result, event};
+use worker::{Context, Env, Response, Result, event, web_sys};
 
 use crate::core::refusal::Refusal;
 use crate::core::route::{Route, route};
+use crate::shell::incoming::Incoming;
 
 #[event(fetch)]
-pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
-    Ok(http::finish(dispatch(req, &env, &ctx).await))
+pub async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<Response> {
+    Ok(http::finish(dispatch(Incoming::new(req), &env, &ctx).await))
 }
 
 async fn dispatch(
-    req: Request,
+    req: Incoming,
     env: &Env,
     ctx: &Context,
 ) -> std::result::Result<Response, Refusal> {
-    let method = req.method();
-    match route(method.as_ref(), &req.path())? {
+    match route(req.method_name(), req.path())? {
         Route::Preflight => http::preflight(),
         Route::OpenApi => demo::openapi(env).await,
         Route::ListApiKeys => api_keys_api::list(&req, env).await,

@@ -8,6 +8,7 @@ use worker::{Fetch, Headers, Request, RequestInit, Response, console_error};
 use crate::core::origin::{Origin, Verified};
 use crate::core::refusal::Refusal;
 use crate::shell::http;
+use crate::shell::incoming::Incoming;
 
 /// Request headers never forwarded: the credential, the platform's own, and
 /// hop-by-hop ones.
@@ -26,7 +27,7 @@ fn forwarded(name: &str) -> bool {
 /// Forwards `req` to `origin`. `body` replaces the request's body when the
 /// gateway had to read it (move and meta calls).
 pub async fn forward(
-    req: &Request,
+    req: &Incoming,
     origin: &Origin,
     verified: &Verified<'_>,
     body: Option<String>,
@@ -47,7 +48,7 @@ pub async fn forward(
             init.with_body(Some(JsValue::from_str(&text)));
         }
         None => {
-            init.with_body(req.inner().body().map(JsValue::from));
+            init.with_body(req.raw().body().map(JsValue::from));
         }
     }
     let url = format!("{}{}", origin.url, verified.path_and_query);

@@ -9,7 +9,7 @@
 
 use std::cell::RefCell;
 
-use worker::{Env, Request, Response};
+use worker::{Env, Response};
 
 use crate::core::json::{self, Value};
 use crate::core::key::{Claims, LEEWAY};
@@ -18,6 +18,7 @@ use crate::core::refusal::Refusal;
 use crate::core::template::MAX_EXPIRATION;
 use crate::shell::cache::Cache;
 use crate::shell::http;
+use crate::shell::incoming::Incoming;
 use crate::shell::kv::Kv;
 use crate::shell::{audit, auth, settings};
 
@@ -44,7 +45,7 @@ pub async fn register(env: &Env, claims: &Claims) -> Result<(), Refusal> {
 
 /// `DELETE /{project}/v5/keys/{key_id}`, with CONFIG_CHANGE on the project.
 pub async fn handle(
-    req: &Request,
+    req: &Incoming,
     env: &Env,
     project: &str,
     key_id: &str,

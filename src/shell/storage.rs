@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use worker::{
-    Bucket, Data, Env, Headers, HttpMetadata, Include, Object, Request, Response, ResponseBody,
-    ResponseBuilder, console_error,
+    Bucket, Data, Env, HttpMetadata, Include, Object, Response, ResponseBody, ResponseBuilder,
+    console_error,
 };
 
 use crate::core::gateway::Operation;
@@ -14,6 +14,7 @@ use crate::core::json::{self, Value};
 use crate::core::refusal::Refusal;
 use crate::core::time;
 use crate::shell::http;
+use crate::shell::incoming::Incoming;
 
 pub const BINDING: &str = "FILES";
 /// Default and largest page of a listing.
@@ -90,7 +91,7 @@ async fn rewrite(
 
 pub async fn perform(
     env: &Env,
-    req: &Request,
+    req: &Incoming,
     project: &str,
     op: &Operation,
     meta: Option<String>,
@@ -100,7 +101,7 @@ pub async fn perform(
     match op {
         Operation::Upload { path, length } => {
             let key = object_key(project, path);
-            let body = match req.inner().body() {
+            let body = match req.raw().body() {
                 Some(stream) if *length > 0 => Data::ReadableStream(stream),
                 _ => Data::Empty,
             };
@@ -140,7 +141,7 @@ pub async fn perform(
             // Not `write_http_metadata`: it needs an owned Headers, and
             // cloning one copies it.
             let meta = object.http_metadata();
-            let headers = Headers::new();
+            let headers = http::cors_headers();
             let stored = [
                 (
                     "Content-Type",

@@ -1,17 +1,18 @@
 //! The security-template admin API: `/{project}/v5/security-templates[/{id}]`.
 
-use worker::{Env, Request, Response};
+use worker::{Env, Response};
 
 use crate::core::api_key::Principal;
 use crate::core::permission::Permission;
 use crate::core::refusal::Refusal;
 use crate::core::template::{Template, TemplateBody, new_template_id};
 use crate::shell::http::{self, MAX_JSON_BODY};
+use crate::shell::incoming::Incoming;
 use crate::shell::template_store::TemplateStore;
 use crate::shell::{audit, auth, settings, template_state};
 
 async fn authorize(
-    req: &Request,
+    req: &Incoming,
     env: &Env,
     project: &str,
     permission: Permission,
@@ -28,16 +29,16 @@ async fn existing(store: &TemplateStore, project: &str, id: &str) -> Result<Temp
     store.get(project, id).await?.ok_or(Refusal::MissTemplate)
 }
 
-pub async fn create(mut req: Request, env: &Env, project: &str) -> Result<Response, Refusal> {
+pub async fn create(req: Incoming, env: &Env, project: &str) -> Result<Response, Refusal> {
     let actor = authorize(&req, env, project, Permission::ConfigChange).await?;
-    let body = TemplateBody::from_json(&http::read_json(&mut req, MAX_JSON_BODY).await?)?;
+    let body = TemplateBody::from_json(&http::read_json(&req, MAX_JSON_BODY).await?)?;
     let template = Template::create(new_template_id(http::random16()?), body, http::now_secs());
     TemplateStore::open(env)?.put(project, &template).await?;
     audit::record(actor.id(), "template.create", Some(project), &template.id);
     Ok(one(201, &template))
 }
 
-pub async fn list(req: &Request, env: &Env, project: &str) -> Result<Response, Refusal> {
+pub async fn list(req: &Incoming, env: &Env, project: &str) -> Result<Response, Refusal> {
     authorize(req, env, project, Permission::ConfigList).await?;
     let cursor = http::query(req, "cursor");
     let (templates, next) = TemplateStore::open(env)?.list(project, cursor).await?;
@@ -48,20 +49,15 @@ pub async fn list(req: &Request, env: &Env, project: &str) -> Result<Response, R
     ))
 }
 
-pub async fn read(req: &Request, env: &Env, project: &str, id: &str) -> Result<Response, Refusal> {
+pub async fn read(req: &Incoming, env: &Env, project: &str, id: &str) -> Result<Response, Refusal> {
     authorize(req, env, project, Permission::ConfigList).await?;
     let template = existing(&TemplateStore::open(env)?, project, id).await?;
     Ok(one(200, &template))
 }
 
-pub async fn patch(
-    mut req: Request,
-    env: &Env,
-    project: &str,
-    id: &str,
-) -> Result<Response, Refusal> {
+pub async fn patch(req: Incoming, env: &Env, project: &str, id: &str) -> Result<Response, Refusal> {
     let actor = authorize(&req, env, project, Permission::ConfigChange).await?;
-    let patch = http::read_json(&mut req, MAX_JSON_BODY).await?;
+    let patch = http::read_json(&req, MAX_JSON_BODY).await?;
     let store = TemplateStore::open(env)?;
     let updated = existing(&store, project, id)
         .await?
@@ -73,7 +69,7 @@ pub async fn patch(
 }
 
 pub async fn delete(
-    req: &Request,
+    req: &Incoming,
     env: &Env,
     project: &str,
     id: &str,

@@ -1,0 +1,62 @@
+//! The request the worker received, read straight from the platform's
+//! `Request`.
+//!
+//! `worker::Request` reads the platform's `cf` object for every request,
+//! which the runtime builds anew on each read. sass-edge never needs it (the
+//! client's IP and country come from `CF-Connecting-IP` and `CF-IPCountry`),
+//! and on a request refused for a bad key that read was the largest single
+//! cost. This reads only what is asked for.
+
+use worker::web_sys;
+use worker::{ByteStream, Headers, Method};
+
+pub struct Incoming {
+    raw: web_sys::Request,
+    method: String,
+    url: String,
+}
+
+impl Incoming {
+    pub fn new(raw: web_sys::Request) -> Incoming {
+        Incoming {
+            method: raw.method(),
+            url: raw.url(),
+            raw,
+        }
+    }
+
+    pub fn method(&self) -> Method {
+        Method::from(self.method.clone())
+    }
+
+    pub fn method_name(&self) -> &str {
+        &self.method
+    }
+
+    /// The full URL, as received.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The path, percent-encoding intact: what follows the host, up to `?`.
+    pub fn path(&self) -> &str {
+        crate::core::query::path_of_url(&self.url)
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.raw.headers().get(name).ok().flatten()
+    }
+
+    pub fn headers(&self) -> Headers {
+        Headers(self.raw.headers())
+    }
+
+    /// The body as a stream of chunks, if there is a body.
+    pub fn stream(&self) -> Option<ByteStream> {
+        self.raw.body().map(ByteStream::from)
+    }
+
+    pub fn raw(&self) -> &web_sys::Request {
+        &self.raw
+    }
+}

@@ -132,6 +132,11 @@ function rustWorker(dir) {
 const STORAGE = { kvNamespaces: ['TEMPLATES'], r2Buckets: ['FILES'] };
 const SECRETS = { bindings: { ROOT_API_KEY: ROOT_KEY, SIGNING_KEYS } };
 
+// Origin mode against a cheap origin: a JS worker in the same workerd that
+// answers every request with one byte. sass-edge's global fetch() goes to it
+// (Miniflare's outboundService), so an accepted fetch costs no storage read.
+const ORIGIN_SECRET = 'YmVuY2gtb25seS1vcmlnaW4tc2VjcmV0LTAwMDAwMDAwMDA';
+
 const WORKERS = {
   // The no-op has the same KV, R2 and secret bindings; it has no Limiter class
   // to bind a Durable Object namespace to.
@@ -141,6 +146,17 @@ const WORKERS = {
     ...STORAGE,
     ...SECRETS,
     durableObjects: { LIMITER: { className: 'Limiter', useSQLite: true } },
+  }),
+  origin: () => ({
+    workers: [
+      {
+        name: 'sass',
+        ...WORKERS.sass(),
+        bindings: { ...SECRETS.bindings, ORIGIN_URL: 'http://origin.bench', ORIGIN_SECRET },
+        outboundService: 'origin',
+      },
+      { name: 'origin', modules: true, script: 'export default { fetch() { return new Response("x"); } }' },
+    ],
   }),
   // Reference costs of the runtime alone, in plain JS, to explain sass-edge's
   // numbers: a no-op; a bare Durable Object round trip; the storage work the
@@ -154,29 +170,41 @@ const WORKERS = {
         async fetch(request) {
           const take = await request.json();
           if (take.bare) return Response.json({ admitted: { at: Date.now() } });
-          // What Limiter::fetch does for a take (src/shell/limiter.rs).
+          // The storage work Limiter::fetch does for a take (src/shell/limiter.rs):
+          // the table created once per object, one read and one write per
+          // counter (the state as a binary record: the total, then each hit),
+          // and the storage's alarm read once per object, set when a row must go sooner.
           const sql = this.ctx.storage.sql;
-          sql.exec('CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, state TEXT NOT NULL, forget_at INTEGER NOT NULL)');
+          if (!this.ready) {
+            sql.exec('CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, state BLOB NOT NULL, forget_at INTEGER NOT NULL)');
+            this.ready = true;
+          }
           const now = Date.now();
           const states = take.counters.map(([name]) => {
-            const row = sql.exec('SELECT state FROM counters WHERE name = ?', name).toArray()[0];
-            return row ? JSON.parse(row.state) : { total: 0 };
+            const row = sql.exec('SELECT state FROM counters WHERE name = ?', name).raw().toArray()[0];
+            const words = row ? new BigUint64Array(new Uint8Array(row[0]).slice().buffer) : [0n];
+            return { total: Number(words[0]), hits: Array.from(words.slice(1), Number) };
           });
+          let earliest = Infinity;
           take.counters.forEach(([name, limit], i) => {
             const state = states[i];
             let forget = take.keep_until;
             if (limit.window) {
-              state.hits = (state.hits ?? []).filter((t) => t + limit.window.window_ms > now);
+              state.hits = state.hits.filter((t) => t + limit.window.window_ms > now);
               state.hits.push(now);
               forget = now + limit.window.window_ms;
             }
             state.total += 1;
+            const record = new BigUint64Array([BigInt(state.total), ...state.hits.map(BigInt)]);
             sql.exec('INSERT INTO counters (name, state, forget_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET state = excluded.state, forget_at = excluded.forget_at',
-              name, JSON.stringify(state), forget);
+              name, record.buffer, forget);
+            earliest = Math.min(earliest, forget);
           });
-          const at = sql.exec('SELECT MIN(forget_at) AS at FROM counters').toArray()[0]?.at;
-          const current = await this.ctx.storage.getAlarm();
-          if (at != null && (current == null || current > at)) await this.ctx.storage.setAlarm(at);
+          if (!(this.alarm <= earliest)) {
+            const current = await this.ctx.storage.getAlarm();
+            if (current != null && current <= earliest) this.alarm = current;
+            else { await this.ctx.storage.setAlarm(earliest); this.alarm = earliest; }
+          }
           return Response.json({ admitted: { at: now } });
         }
         async alarm() {}

@@ -7,12 +7,12 @@
 
 use wasm_bindgen::prelude::*;
 use worker::js_sys::{self, Array, Object, Promise, Reflect};
-use worker::wasm_bindgen_futures::JsFuture;
 use worker::{Env, console_error};
 
 use crate::core::json::{self, Value};
 use crate::core::refusal::Refusal;
 use crate::shell::cache::KV_CACHE_TTL;
+use crate::shell::js::{object as options, prop, settle};
 
 /// The KV binding.
 pub const BINDING: &str = "TEMPLATES";
@@ -45,23 +45,8 @@ fn down(context: &str, e: &JsValue) -> Refusal {
     Refusal::StorageDown
 }
 
-/// A JS object with the given properties.
-pub fn options(props: &[(&str, JsValue)]) -> Object {
-    let o = Object::new();
-    for (name, value) in props {
-        let _ = Reflect::set(&o, &JsValue::from_str(name), value);
-    }
-    o
-}
-
-/// A property of a JS object, `undefined` if absent.
-pub fn prop(target: &JsValue, name: &str) -> JsValue {
-    Reflect::get(target, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
-}
-
 async fn wait(context: &str, promise: Result<Promise, JsValue>) -> Result<JsValue, Refusal> {
-    let promise = promise.map_err(|e| down(context, &e))?;
-    JsFuture::from(promise).await.map_err(|e| down(context, &e))
+    settle(promise).await.map_err(|e| down(context, &e))
 }
 
 /// Reads a stored JSON entry; one that does not parse is a corrupt record.

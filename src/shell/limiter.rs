@@ -5,11 +5,18 @@
 //! counter, and runs the pure math of `core::counter` between reading and
 //! writing with no `await` in between, so concurrent requests are serialised.
 //! An alarm deletes rows once they no longer matter.
+//!
+//! A take costs one read and one write per counter. The object creates its
+//! table once, and remembers the alarm it scheduled, so that the storage's
+//! alarm is read once per object and set only when a row must go sooner.
 
-use wasm_bindgen::JsValue;
+use std::cell::Cell;
+
+use wasm_bindgen::prelude::*;
+use worker::js_sys::Promise;
 use worker::{
-    Date, DurableObject, Env, Method, Request, RequestInit, Response, Result, SqlStorage,
-    SqlStorageValue, State, console_error, durable_object,
+    Date, DurableObject, Env, Request, Response, ResponseBuilder, Result, SqlStorage,
+    SqlStorageValue, State, console_error, durable_object, web_sys,
 };
 
 use crate::core::counter::{
@@ -17,13 +24,24 @@ use crate::core::counter::{
 };
 use crate::core::json::{self, Value};
 use crate::core::refusal::Refusal;
-use crate::shell::http;
+use crate::shell::js;
 
 pub const BINDING: &str = "LIMITER";
 
-fn down(context: &str, e: impl std::fmt::Display) -> Refusal {
-    console_error!("limiter {context} failed: {e}");
+fn down(context: &str, e: impl std::fmt::Debug) -> Refusal {
+    console_error!("limiter {context} failed: {e:?}");
     Refusal::LimiterDown
+}
+
+#[wasm_bindgen]
+extern "C" {
+    type Namespace;
+    #[wasm_bindgen(method, catch, js_name = getByName)]
+    fn get_by_name(this: &Namespace, name: &str) -> std::result::Result<Stub, JsValue>;
+
+    type Stub;
+    #[wasm_bindgen(method, catch)]
+    fn fetch(this: &Stub, url: &str, init: &JsValue) -> std::result::Result<Promise, JsValue>;
 }
 
 /// The refusal a client gets when `counter` refused.
@@ -46,24 +64,31 @@ async fn call<T>(
     body: Value,
     read: fn(&Value) -> Option<T>,
 ) -> std::result::Result<T, Refusal> {
-    let body = body.text();
-    let stub = env
-        .durable_object(BINDING)
-        .and_then(|ns| ns.get_by_name(name))
-        .map_err(|e| down("stub", e))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_body(Some(JsValue::from_str(&body)));
-    let req = Request::new_with_init(&format!("https://limiter/{op}"), &init)
-        .map_err(|e| down("request", e))?;
-    let mut resp = stub
-        .fetch_with_request(req)
-        .await
-        .map_err(|e| down("fetch", e))?;
-    if resp.status_code() != 200 {
-        return Err(down("status", resp.status_code()));
+    let namespace = js::prop(env, BINDING);
+    if namespace.is_undefined() {
+        return Err(down("binding", BINDING));
     }
-    let text = resp.text().await.map_err(|e| down("read", e))?;
+    let stub = namespace
+        .unchecked_into::<Namespace>()
+        .get_by_name(name)
+        .map_err(|e| down("stub", e))?;
+    let init = js::object(&[
+        ("method", JsValue::from_str("POST")),
+        ("body", JsValue::from_str(&body.text())),
+    ]);
+    let url = format!("https://limiter/{op}");
+    let answer: web_sys::Response = js::settle(stub.fetch(&url, &init))
+        .await
+        .map_err(|e| down("fetch", e))?
+        .unchecked_into();
+    if answer.status() != 200 {
+        return Err(down("status", answer.status()));
+    }
+    let text = js::settle(answer.text())
+        .await
+        .map_err(|e| down("read", e))?
+        .as_string()
+        .unwrap_or_default();
     json::parse_str(&text)
         .ok()
         .as_ref()
@@ -107,15 +132,23 @@ pub async fn give_back(env: &Env, name: &str, give_back: &GiveBack) {
 #[durable_object]
 pub struct Limiter {
     state: State,
+    /// The table exists (created by this instance of the object).
+    ready: Cell<bool>,
+    /// When the storage's alarm is known to be set for, if it is known to be
+    /// set: it is read once, then kept up to date here.
+    alarm: Cell<Option<u64>>,
 }
 
 impl Limiter {
     fn sql(&self) -> Result<SqlStorage> {
         let sql = self.state.storage().sql();
-        sql.exec(
-            "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, state BLOB NOT NULL, forget_at INTEGER NOT NULL)",
-            None,
-        )?;
+        if !self.ready.get() {
+            sql.exec(
+                "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, state BLOB NOT NULL, forget_at INTEGER NOT NULL)",
+                None,
+            )?;
+            self.ready.set(true);
+        }
         Ok(sql)
     }
 
@@ -160,28 +193,28 @@ impl Limiter {
         Ok(())
     }
 
-    /// Schedules the alarm for the row that can be forgotten first.
-    async fn schedule(&self, sql: &SqlStorage) -> Result<()> {
-        let next = Self::first(sql, "SELECT MIN(forget_at) FROM counters", Vec::new())?;
+    /// Makes sure an alarm goes off by `at` (ms), when a row written now may
+    /// be forgotten. An alarm already set no later is left alone.
+    async fn alarm_by(&self, at: u64) -> Result<()> {
+        if self.alarm.get().is_some_and(|set| set <= at) {
+            return Ok(());
+        }
         let storage = self.state.storage();
-        match next {
-            Some(SqlStorageValue::Integer(at)) => {
-                let at = at as f64;
-                let when = Date::from(worker::js_sys::Date::new(&JsValue::from_f64(at)));
-                if storage
-                    .get_alarm()
-                    .await?
-                    .is_none_or(|current| current as f64 > at)
-                {
-                    storage
-                        .set_alarm(worker::ScheduledTime::new(when.into()))
-                        .await?;
-                }
+        let current = storage.get_alarm().await?.map(|c| c.max(0) as u64);
+        match current {
+            Some(set) if set <= at => self.alarm.set(Some(set)),
+            _ => {
+                storage.set_alarm(scheduled(at)).await?;
+                self.alarm.set(Some(at));
             }
-            _ => storage.delete_alarm().await?,
         }
         Ok(())
     }
+}
+
+fn scheduled(at_ms: u64) -> worker::ScheduledTime {
+    let date = worker::js_sys::Date::new(&JsValue::from_f64(at_ms as f64));
+    worker::ScheduledTime::new(Date::from(date).into())
 }
 
 impl Limiter {
@@ -197,10 +230,13 @@ impl Limiter {
         }
         match take_all(&counters, now) {
             Ok(next) => {
+                let mut earliest = u64::MAX;
                 for ((name, limit), state) in take.counters.iter().zip(&next) {
-                    Self::store(&sql, name, state, forget_at(limit, state, take.keep_until))?;
+                    let forget = forget_at(limit, state, take.keep_until);
+                    Self::store(&sql, name, state, forget)?;
+                    earliest = earliest.min(forget);
                 }
-                self.schedule(&sql).await?;
+                self.alarm_by(earliest).await?;
                 Ok(Taken::Admitted { at: now }.to_json())
             }
             Err((i, exceeded)) => Ok(Taken::Refused {
@@ -238,7 +274,11 @@ impl Limiter {
 
 impl DurableObject for Limiter {
     fn new(state: State, _env: Env) -> Self {
-        Self { state }
+        Self {
+            state,
+            ready: Cell::new(false),
+            alarm: Cell::new(None),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -254,19 +294,25 @@ impl DurableObject for Limiter {
             _ => return Response::error("unknown limiter call", 404),
         };
         match answer {
-            Some(answer) => Ok(http::json(200, &answer?)),
+            Some(answer) => Ok(ResponseBuilder::new().fixed(answer?.text().into_bytes())),
             None => Response::error("malformed limiter call", 400),
         }
     }
 
+    /// Deletes the rows that no longer matter, and sets the alarm for the
+    /// next one to go, if any.
     async fn alarm(&self) -> Result<Response> {
+        self.alarm.set(None);
         let sql = self.sql()?;
         let now = Date::now().as_millis() as i64;
         sql.exec(
             "DELETE FROM counters WHERE forget_at <= ?",
             vec![now.into()],
         )?;
-        self.schedule(&sql).await?;
+        let next = Self::first(&sql, "SELECT MIN(forget_at) FROM counters", Vec::new())?;
+        if let Some(SqlStorageValue::Integer(at)) = next {
+            self.alarm_by(at.max(0) as u64).await?;
+        }
         Response::ok("")
     }
 }

@@ -11,6 +11,7 @@ mod gateway;
 mod http;
 mod incoming;
 mod issue;
+mod js;
 mod kv;
 mod limiter;
 mod origin;

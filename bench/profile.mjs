@@ -3,7 +3,7 @@
 // wasm name section, or every wasm function is anonymous:
 //
 //   SASS_EDGE_KEEP_NAMES=1 bash scripts/build.sh
-//   TMPDIR=/dev/shm node --experimental-websocket bench/profile.mjs c   # or a (the no-op), b, d, e
+//   TMPDIR=/dev/shm node --experimental-websocket bench/profile.mjs c   # or a (the no-op), b, d, d2, e
 //   bash scripts/build.sh                                               # the real build again
 //
 // Prints the functions with the most self time, and the self time summed by
@@ -61,20 +61,23 @@ function owner(frame) {
 
 async function main() {
   const port = await freePort();
-  const kind = CASE === 'a' ? 'noop' : 'sass';
+  // The server the case runs on: the no-op, sass-edge, or sass-edge in origin mode.
+  const kind = { a: 'noop', d2: 'origin' }[CASE] ?? 'sass';
   const sass = await serve(kind, { inspectorPort: port });
   const ref = await serve('ref');
   try {
     // The setup needs sass-edge; for the no-op it runs against a second server.
     const setup = kind === 'sass' ? sass : await serve('sass');
-    const p = await prepare(setup, ref);
+    const p = await prepare(setup, ref, kind === 'origin' ? sass : undefined);
     if (setup !== sass) await setup.mf.dispose();
     const s = scenarios(p).find((x) => x.id === CASE && x.server === kind);
-    if (!s) throw new Error(`no case ${CASE}: use a, b, c, d, e or e2`);
+    if (!s) throw new Error(`no case ${CASE}: use a, b, c, d, d2, e or e2`);
     if (s.freshKey) s.key = await p.newUploadKey(s.freshKey);
     await check(sass, s);
     const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
-    const target = targets.find((t) => t.webSocketDebuggerUrl) ?? targets[0];
+    // In origin mode the cheap origin is a second worker: profile sass-edge.
+    const target = targets.find((t) => t.webSocketDebuggerUrl && /sass/.test(t.title ?? '')) ??
+      targets.find((t) => t.webSocketDebuggerUrl) ?? targets[0];
     const insp = inspector(target.webSocketDebuggerUrl);
     await insp.opened;
     await insp.send('Profiler.enable');

@@ -23,6 +23,22 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::core::signing::SigningKey;
 
+/// Whether a request header is forwarded to the origin. Never: the
+/// credential, the platform's own (`CF-*`), client-supplied forwarding claims
+/// (`X-Forwarded-For`, `X-Real-IP`), anything posing as the gateway's own
+/// `X-Sass-*`, and hop-by-hop ones.
+pub fn forwards_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    !(name == "x-filerobot-key"
+        || name == "host"
+        || name == "content-length"
+        || name == "connection"
+        || name == "x-forwarded-for"
+        || name == "x-real-ip"
+        || name.starts_with("cf-")
+        || name.starts_with("x-sass-"))
+}
+
 /// The origin: its base URL (no trailing slash) and the signing secret.
 #[derive(Clone, Debug)]
 pub struct Origin {
@@ -100,6 +116,34 @@ impl Verified<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forwarded_headers() {
+        for kept in [
+            "Content-Type",
+            "accept",
+            "X-Custom",
+            "If-None-Match",
+            "Origin",
+        ] {
+            assert!(forwards_header(kept), "{kept}");
+        }
+        for dropped in [
+            "X-Filerobot-Key",
+            "x-filerobot-key",
+            "Host",
+            "Content-Length",
+            "Connection",
+            "X-Forwarded-For",
+            "X-Real-IP",
+            "CF-Connecting-IP",
+            "cf-ipcountry",
+            "X-Sass-Signature",
+            "x-sass-project",
+        ] {
+            assert!(!forwards_header(dropped), "{dropped}");
+        }
+    }
 
     #[test]
     fn signature_vector() {

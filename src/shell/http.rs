@@ -4,7 +4,7 @@
 use crate::core::json::{self, Value};
 use crate::shell::incoming::Incoming;
 use futures_util::StreamExt;
-use worker::{Date, Headers, Response, ResponseBuilder, console_error};
+use worker::{Date, Headers, Response, ResponseBuilder, console_error, web_sys};
 
 use crate::core::refusal::Refusal;
 
@@ -120,9 +120,12 @@ pub fn preflight() -> Result<Response, Refusal> {
 /// the CORS headers (an origin's own `Access-Control-Allow-Origin` is kept);
 /// the body streams through.
 pub fn rebuild(response: Response) -> Response {
-    let headers = cors_headers();
-    for (name, value) in response.headers().entries() {
-        let _ = headers.set(&name, &value);
+    let headers = match web_sys::Headers::new_with_headers(&response.headers().0) {
+        Ok(copy) => Headers(copy),
+        Err(_) => Headers::new(),
+    };
+    if !headers.has("Access-Control-Allow-Origin").unwrap_or(false) {
+        let _ = headers.set("Access-Control-Allow-Origin", "*");
     }
     let _ = headers.set("Access-Control-Expose-Headers", "Retry-After, Allow");
     let status = response.status_code();

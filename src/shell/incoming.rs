@@ -8,7 +8,7 @@
 //! cost. This reads only what is asked for.
 
 use worker::web_sys;
-use worker::{ByteStream, Headers, Method};
+use worker::{ByteStream, Method};
 
 pub struct Incoming {
     raw: web_sys::Request,
@@ -45,10 +45,6 @@ impl Incoming {
 
     pub fn header(&self, name: &str) -> Option<String> {
         self.raw.headers().get(name).ok().flatten()
-    }
-
-    pub fn headers(&self) -> Headers {
-        Headers(self.raw.headers())
     }
 
     /// The body as a stream of chunks, if there is a body.

@@ -1,27 +1,30 @@
 //! Origin mode: a request that passed the gateway is forwarded to
 //! `ORIGIN_URL`, path, query and body unchanged, with `X-Filerobot-Key`
 //! removed and the signed `X-Sass-*` headers of `core::origin` added.
+//!
+//! Built with the platform's own `Request`, `Headers` and `fetch`: the
+//! request's headers are copied in one call and the few that must not go
+//! are deleted, rather than copied one by one.
 
-use wasm_bindgen::JsValue;
-use worker::{Fetch, Headers, Request, RequestInit, Response, console_error};
+use wasm_bindgen::prelude::*;
+use worker::js_sys::Promise;
+use worker::{Response, console_error, web_sys};
 
-use crate::core::origin::{Origin, Verified};
+use crate::core::origin::{Origin, Verified, forwards_header};
 use crate::core::refusal::Refusal;
 use crate::shell::http;
 use crate::shell::incoming::Incoming;
+use crate::shell::js;
 
-/// Request headers never forwarded: the credential, the platform's own, and
-/// hop-by-hop ones.
-fn forwarded(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    !(name == "x-filerobot-key"
-        || name == "host"
-        || name == "content-length"
-        || name == "connection"
-        || name == "x-forwarded-for"
-        || name == "x-real-ip"
-        || name.starts_with("cf-")
-        || name.starts_with("x-sass-"))
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = fetch, catch)]
+    fn global_fetch(request: &web_sys::Request) -> Result<Promise, JsValue>;
+}
+
+fn down(context: &str, e: &JsValue) -> Refusal {
+    console_error!("origin {context} failed: {e:?}");
+    Refusal::OriginDown
 }
 
 /// Forwards `req` to `origin`. `body` replaces the request's body when the
@@ -32,33 +35,37 @@ pub async fn forward(
     verified: &Verified<'_>,
     body: Option<String>,
 ) -> Result<Response, Refusal> {
-    let headers = Headers::new();
-    for (name, value) in req.headers().entries() {
-        if forwarded(&name) {
-            let _ = headers.set(&name, &value);
-        }
+    let headers = web_sys::Headers::new_with_headers(&req.raw().headers())
+        .map_err(|e| down("headers", &e))?;
+    let dropped: Vec<String> = headers
+        .keys()
+        .into_iter()
+        .filter_map(|name| name.ok()?.as_string())
+        .filter(|name| !forwards_header(name))
+        .collect();
+    for name in dropped {
+        let _ = headers.delete(&name);
     }
     for (name, value) in verified.headers(&origin.key) {
         let _ = headers.set(name, &value);
     }
-    let mut init = RequestInit::new();
-    init.with_method(req.method()).with_headers(headers);
+    let init = web_sys::RequestInit::new();
+    init.set_method(req.method_name());
+    init.set_headers(&headers);
     match body {
-        Some(text) => {
-            init.with_body(Some(JsValue::from_str(&text)));
-        }
+        Some(text) => init.set_body(&JsValue::from_str(&text)),
         None => {
-            init.with_body(req.raw().body().map(JsValue::from));
+            if let Some(stream) = req.raw().body() {
+                init.set_body(&stream);
+            }
         }
     }
     let url = format!("{}{}", origin.url, verified.path_and_query);
-    let outgoing = Request::new_with_init(&url, &init).map_err(|e| {
-        console_error!("origin request could not be built: {e}");
-        Refusal::OriginDown
-    })?;
-    let answer = Fetch::Request(outgoing).send().await.map_err(|e| {
-        console_error!("origin fetch failed: {e}");
-        Refusal::OriginDown
-    })?;
-    Ok(http::rebuild(answer))
+    let outgoing =
+        web_sys::Request::new_with_str_and_init(&url, &init).map_err(|e| down("request", &e))?;
+    let answer: web_sys::Response = js::settle(global_fetch(&outgoing))
+        .await
+        .map_err(|e| down("fetch", &e))?
+        .unchecked_into();
+    Ok(http::rebuild(answer.into()))
 }

@@ -2,7 +2,7 @@
 # The benchmark: builds sass-edge and the no-op baseline (bench/noop) with the
 # same toolchain, runs the core's micro-benchmarks (cargo bench), measures the
 # bundle (scripts/size.sh), then serves both workers with Miniflare and drives
-# them with wrk (bench/run.mjs), and writes BENCHMARKS.md. About 8 minutes.
+# them with wrk (bench/run.mjs), and writes BENCHMARKS.md. About 11 minutes.
 # Installs wrk (Debian's package) if it is missing.
 #   BENCH_SKIP_MICRO=1   skip `cargo bench`
 #   BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_ROUNDS,

@@ -4,7 +4,7 @@
 use crate::core::json::{self, Value};
 use crate::shell::incoming::Incoming;
 use futures_util::StreamExt;
-use worker::{Date, Headers, Response, ResponseBuilder, console_error, web_sys};
+use worker::{Headers, Response, ResponseBuilder, console_error, web_sys};
 
 use crate::core::refusal::Refusal;
 
@@ -13,8 +13,9 @@ pub const KEY_HEADER: &str = "X-Filerobot-Key";
 /// Largest JSON body accepted by the admin and key endpoints.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
 
+/// The platform's clock, in ms (`Date.now()`: no `Date` object made).
 pub fn now_ms() -> u64 {
-    Date::now().as_millis()
+    worker::js_sys::Date::now() as u64
 }
 
 pub fn now_secs() -> u64 {

@@ -24,7 +24,7 @@ use crate::core::counter::{
 };
 use crate::core::json::{self, Value};
 use crate::core::refusal::Refusal;
-use crate::shell::js;
+use crate::shell::{http, js};
 
 pub const BINDING: &str = "LIMITER";
 
@@ -223,7 +223,7 @@ impl Limiter {
     /// atomic with respect to every other request.
     async fn take(&self, take: Take) -> Result<Value> {
         let sql = self.sql()?;
-        let now = Date::now().as_millis();
+        let now = http::now_ms();
         let mut counters = Vec::with_capacity(take.counters.len());
         for (name, limit) in &take.counters {
             counters.push((*limit, Self::load(&sql, name)?));
@@ -304,7 +304,7 @@ impl DurableObject for Limiter {
     async fn alarm(&self) -> Result<Response> {
         self.alarm.set(None);
         let sql = self.sql()?;
-        let now = Date::now().as_millis() as i64;
+        let now = http::now_ms() as i64;
         sql.exec(
             "DELETE FROM counters WHERE forget_at <= ?",
             vec![now.into()],

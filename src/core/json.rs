@@ -472,50 +472,57 @@ impl Parser<'_> {
             Some(b'f') => self.literal(b"false", Value::Bool(false)),
             Some(b'"') => self.string().map(Value::String),
             Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(b'[') => {
+            Some(open @ (b'[' | b'{')) => {
                 if depth >= MAX_DEPTH {
                     return Err(self.error("nested too deeply"));
                 }
                 self.at += 1;
-                let mut items = Vec::new();
-                if self.close(b']') {
-                    return Ok(Value::Array(items));
-                }
-                loop {
-                    items.push(self.value(depth + 1)?);
-                    if self.separate(b']')? {
-                        return Ok(Value::Array(items));
-                    }
-                }
-            }
-            Some(b'{') => {
-                if depth >= MAX_DEPTH {
-                    return Err(self.error("nested too deeply"));
-                }
-                self.at += 1;
-                let mut map = Map::new();
-                if self.close(b'}') {
-                    return Ok(Value::Object(map));
-                }
-                loop {
-                    self.skip_space();
-                    if self.peek() != Some(b'"') {
-                        return Err(self.error("expected a string key"));
-                    }
-                    let key = self.string()?;
-                    self.skip_space();
-                    if self.peek() != Some(b':') {
-                        return Err(self.error("expected ':'"));
-                    }
-                    self.at += 1;
-                    let value = self.value(depth + 1)?;
-                    map.insert(key, value);
-                    if self.separate(b'}')? {
-                        return Ok(Value::Object(map));
-                    }
+                if open == b'[' {
+                    self.array(depth + 1)
+                } else {
+                    self.object(depth + 1)
                 }
             }
             Some(_) => Err(self.error("expected a value")),
+        }
+    }
+
+    /// After `[`: the items, up to and with `]`.
+    fn array(&mut self, depth: usize) -> Result<Value, Error> {
+        let mut items = Vec::new();
+        if self.close(b']') {
+            return Ok(Value::Array(items));
+        }
+        loop {
+            items.push(self.value(depth)?);
+            if self.separate(b']')? {
+                return Ok(Value::Array(items));
+            }
+        }
+    }
+
+    /// After `{`: the members, up to and with `}`.
+    fn object(&mut self, depth: usize) -> Result<Value, Error> {
+        let mut map = Map::new();
+        if self.close(b'}') {
+            return Ok(Value::Object(map));
+        }
+        loop {
+            self.skip_space();
+            if self.peek() != Some(b'"') {
+                return Err(self.error("expected a string key"));
+            }
+            let key = self.string()?;
+            self.skip_space();
+            if self.peek() != Some(b':') {
+                return Err(self.error("expected ':'"));
+            }
+            self.at += 1;
+            let value = self.value(depth)?;
+            map.insert(key, value);
+            if self.separate(b'}')? {
+                return Ok(Value::Object(map));
+            }
         }
     }
 

@@ -62,13 +62,13 @@ function owner(frame) {
 async function main() {
   const port = await freePort();
   // The server the case runs on: the no-op, sass-edge, or sass-edge in origin mode.
-  const kind = { a: 'noop', d2: 'origin' }[CASE] ?? 'sass';
+  const kind = { a: 'noop', c: 'quiet', d: 'quiet', d2: 'origin' }[CASE] ?? 'sass';
   const sass = await serve(kind, { inspectorPort: port });
   const ref = await serve('ref');
   try {
-    // The setup needs sass-edge; for the no-op it runs against a second server.
+    // The setup needs sass-edge; for other kinds it runs against a second server.
     const setup = kind === 'sass' ? sass : await serve('sass');
-    const p = await prepare(setup, ref, kind === 'origin' ? sass : undefined);
+    const p = await prepare(setup, ref, kind === 'origin' ? sass : undefined, kind === 'quiet' ? sass : undefined);
     if (setup !== sass) await setup.mf.dispose();
     const s = scenarios(p).find((x) => x.id === CASE && x.server === kind);
     if (!s) throw new Error(`no case ${CASE}: use a, b, c, d, d2, e or e2`);

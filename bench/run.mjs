@@ -143,6 +143,11 @@ const WORKERS = {
   // The no-op has the same KV, R2 and secret bindings; it has no Limiter class
   // to bind a Durable Object namespace to.
   noop: () => ({ ...rustWorker(NOOP), ...STORAGE, ...SECRETS }),
+  // sass-edge again, for the cases that use no Durable Object, (c) and (d):
+  // in the instance that serves (b) and (e), the Limiter objects those leave
+  // behind run their alarms (a window's rows go a minute after its last hit)
+  // during whatever case comes next, and that is not the next case's work.
+  quiet: () => WORKERS.sass(),
   sass: () => ({
     ...rustWorker(ROOT),
     ...STORAGE,
@@ -359,7 +364,7 @@ async function coldStart(kind, path) {
 
 // -------------------------------------------------------------------- setup
 
-export async function prepare(sass, ref, origin) {
+export async function prepare(sass, ref, origin, quiet) {
   const base = sass.url;
   const created = await call(base, 'POST', `/${PROJECT}/v5/security-templates`, {
     key: ROOT_KEY,
@@ -368,12 +373,14 @@ export async function prepare(sass, ref, origin) {
   if (created.status !== 201) throw new Error(`creating the template failed: ${created.status} ${created.text}`);
   const template = created.body.template.id;
   const fetchKey = await mint(base, { permissions: ['OBJECTS_FETCH'] });
-  const put = await call(base, 'PUT', `/${PROJECT}/v5/files/bench/tiny.txt`, {
-    key: ROOT_KEY,
-    raw: 'x',
-    headers: { 'Content-Type': 'text/plain' },
-  });
-  if (put.status !== 201) throw new Error(`uploading the tiny object failed: ${put.status} ${put.text}`);
+  for (const server of [sass, quiet].filter(Boolean)) {
+    const put = await call(server.url, 'PUT', `/${PROJECT}/v5/files/bench/tiny.txt`, {
+      key: ROOT_KEY,
+      raw: 'x',
+      headers: { 'Content-Type': 'text/plain' },
+    });
+    if (put.status !== 201) throw new Error(`uploading the tiny object failed: ${put.status} ${put.text}`);
+  }
   await ref.mf.getR2Bucket('FILES').then((b) => b.put('bench/tiny.txt', 'x'));
   const uploadData = { permissions: ['FILE_UPLOAD'], upload: { limit_per_min: 10000, max: 1000000000 } };
   const maxOnly = { permissions: ['FILE_UPLOAD'], upload: { max: 1000000000 } };
@@ -399,11 +406,11 @@ export function scenarios(p) {
       path: `/${PROJECT}/key/${p.template}`, ips: ISSUE_IPS, expect: 200, target: 0.7,
     },
     {
-      id: 'c', server: 'sass', label: 'bad signature (one changed character), GET …/v5/files/x',
+      id: 'c', server: 'quiet', label: 'bad signature (one changed character), GET …/v5/files/x',
       path: `/${PROJECT}/v5/files/x`, key: p.badKey, expect: 401, code: 'KEY_INVALID', target: 0.9,
     },
     {
-      id: 'd', server: 'sass', label: 'accepted fetch of a 1-byte object, key without counters',
+      id: 'd', server: 'quiet', label: 'accepted fetch of a 1-byte object, key without counters',
       path: `/${PROJECT}/v5/files/bench/tiny.txt`, key: p.fetchKey, expect: 200, target: 0.9,
     },
     {
@@ -734,11 +741,11 @@ async function main() {
 
   const servers = {};
   try {
-    for (const kind of ['noop', 'sass', 'ref', 'origin']) servers[kind] = await serve(kind);
+    for (const kind of ['noop', 'sass', 'quiet', 'ref', 'origin']) servers[kind] = await serve(kind);
     for (const s of Object.values(servers)) {
       if (!s.pid) throw new Error(`could not find the workerd process of ${s.kind}`);
     }
-    const prepared = await prepare(servers.sass, servers.ref, servers.origin);
+    const prepared = await prepare(servers.sass, servers.ref, servers.origin, servers.quiet);
     const list = scenarios(prepared);
     const results = {};
     for (let round = 1; round <= ROUNDS; round++) {

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use worker::{
-    Bucket, Data, Env, HttpMetadata, Include, Object, Response, ResponseBody, ResponseBuilder,
-    console_error,
+    Bucket, Data, Env, Headers, HttpMetadata, Include, Object, Response, ResponseBody,
+    ResponseBuilder, console_error,
 };
 
 use crate::core::gateway::Operation;
@@ -138,25 +138,16 @@ pub async fn perform(
             } else {
                 existing(&bucket, &key).await?
             };
-            // Not `write_http_metadata`: it needs an owned Headers, and
-            // cloning one copies it.
-            let meta = object.http_metadata();
+            // R2 writes the stored HTTP metadata (content type, language,
+            // disposition, encoding, cache control and expiry) in one call.
+            // `write_http_metadata` takes its Headers by value: give it a
+            // second handle to the same JS object (worker's `clone` copies).
             let headers = http::cors_headers();
-            let stored = [
-                (
-                    "Content-Type",
-                    meta.content_type
-                        .or(Some("application/octet-stream".into())),
-                ),
-                ("Content-Language", meta.content_language),
-                ("Content-Disposition", meta.content_disposition),
-                ("Content-Encoding", meta.content_encoding),
-                ("Cache-Control", meta.cache_control),
-            ];
-            for (name, value) in stored {
-                if let Some(value) = value {
-                    let _ = headers.set(name, &value);
-                }
+            object
+                .write_http_metadata(Headers(headers.0.clone()))
+                .map_err(|e| down("metadata", e))?;
+            if !headers.has("Content-Type").unwrap_or(false) {
+                let _ = headers.set("Content-Type", "application/octet-stream");
             }
             let _ = headers.set("Content-Length", &object.size().to_string());
             let _ = headers.set("ETag", &object.http_etag());

@@ -310,6 +310,17 @@ describe('R2 round trip', () => {
     const head = await fetch(`${worker.url}/${p}/v5/files/photos/cat.jpg`, { method: 'HEAD', headers: { 'X-Filerobot-Key': key, ...FROM } });
     assert.equal(head.status, 200);
     assert.equal(head.headers.get('content-length'), String(bytes.length));
+    assert.match(fetched.headers.get('etag') ?? '', /^".+"$/, 'an ETag, quoted');
+    assert.equal(head.headers.get('etag'), fetched.headers.get('etag'));
+
+    // Stored without a type: served as bytes.
+    const untyped = await fetch(`${worker.url}/${p}/v5/files/misc/raw.bin`, {
+      method: 'PUT', body: Buffer.from('raw'), headers: { 'X-Filerobot-Key': key, ...FROM },
+    });
+    assert.equal(untyped.status, 201, await untyped.text());
+    const raw = await fetch(`${worker.url}/${p}/v5/files/misc/raw.bin`, { headers: { 'X-Filerobot-Key': key, ...FROM } });
+    assert.equal(raw.headers.get('content-type'), 'application/octet-stream');
+    assert.equal(await raw.text(), 'raw');
 
     await put(worker.url, p, '/photos/2024/dog.jpg', key);
     const listed = await list(worker.url, p, '/photos', key);

@@ -18,10 +18,10 @@ async fn existing(store: &ApiKeyStore, id: &str) -> Result<ApiKey, Refusal> {
     store.by_id(id).await?.ok_or(Refusal::MissApiKey)
 }
 
-pub async fn create(req: Incoming, env: &Env) -> Result<Response, Refusal> {
+pub async fn create(req: &Incoming, env: &Env) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
-    let actor = auth::require(&req, env, &config, None, Permission::AccessManage).await?;
-    let body = http::read_json(&req, MAX_JSON_BODY).await?;
+    let actor = auth::require(req, env, &config, None, Permission::AccessManage).await?;
+    let body = http::read_json(req, MAX_JSON_BODY).await?;
     let mut random = [0u8; 32];
     random[..16].copy_from_slice(&http::random16()?);
     random[16..].copy_from_slice(&http::random16()?);
@@ -77,13 +77,13 @@ pub async fn read(req: &Incoming, env: &Env, id: &str) -> Result<Response, Refus
     Ok(one(200, &key))
 }
 
-pub async fn patch(req: Incoming, env: &Env, id: &str) -> Result<Response, Refusal> {
+pub async fn patch(req: &Incoming, env: &Env, id: &str) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
-    let actor = auth::require(&req, env, &config, None, Permission::AccessManage).await?;
+    let actor = auth::require(req, env, &config, None, Permission::AccessManage).await?;
     if id == ROOT_ID {
         return Err(Refusal::DenyRootChange);
     }
-    let body = http::read_json(&req, MAX_JSON_BODY).await?;
+    let body = http::read_json(req, MAX_JSON_BODY).await?;
     let store = ApiKeyStore::open(env)?;
     let key = existing(&store, id).await?;
     let changed = key.patch(&body, &actor, http::now_secs())?;

@@ -40,14 +40,14 @@ pub async fn key_state(env: &Env, project: &str, claims: &Claims) -> Result<KeyS
 }
 
 pub async fn handle(
-    req: Incoming,
+    req: &Incoming,
     env: &Env,
     project: &str,
     verb: Verb,
     raw_path: String,
 ) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
-    let presented = http::header(&req, KEY_HEADER).ok_or(NO_KEY)?;
+    let presented = http::header(req, KEY_HEADER).ok_or(NO_KEY)?;
     // Steps 1 to 3 (or the API key) before anything else is read.
     let claims = if presented.starts_with("SASS__") {
         Some(check_key(
@@ -63,13 +63,13 @@ pub async fn handle(
         Some(_) => None,
         None => Some(auth::authenticate(&presented, env, &config).await?),
     };
-    let client = client(&req);
+    let client = client(req);
     // Move and meta calls carry a small JSON body the checks need.
     let mut small_body = None;
     let mut to = None;
     let mut meta = None;
     if matches!(verb, Verb::Move | Verb::SetMeta) {
-        let body = http::read_json(&req, MAX_SMALL_BODY).await?;
+        let body = http::read_json(req, MAX_SMALL_BODY).await?;
         match verb {
             Verb::Move => to = Some(gateway::move_destination(&body)?),
             _ => meta = Some(gateway::file_meta(&body)?),
@@ -79,11 +79,11 @@ pub async fn handle(
     let ask = Ask {
         verb,
         path: match verb {
-            Verb::List => http::query(&req, "folder").unwrap_or_else(|| "/".into()),
+            Verb::List => http::query(req, "folder").unwrap_or_else(|| "/".into()),
             _ => raw_path,
         },
         to,
-        length: http::header(&req, "Content-Length").and_then(|v| v.trim().parse().ok()),
+        length: http::header(req, "Content-Length").and_then(|v| v.trim().parse().ok()),
     };
     // A key bound to origins answers its browser page by name, not `*`.
     let named_origin = claims
@@ -121,7 +121,7 @@ pub async fn handle(
         (None, None) => return Err(NO_KEY),
     };
     let result = perform(
-        &req, env, &config, project, &operation, &identity, &client, small_body, meta,
+        req, env, &config, project, &operation, &identity, &client, small_body, meta,
     )
     .await;
     let completed = matches!(&result, Ok(r) if r.status_code() < 400);

@@ -107,17 +107,17 @@ pub async fn from_template(
 }
 
 pub async fn from_body(
-    req: Incoming,
+    req: &Incoming,
     env: &Env,
     ctx: &Context,
     project: &str,
 ) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
-    let presented = http::header(&req, KEY_HEADER).ok_or(NO_KEY)?;
+    let presented = http::header(req, KEY_HEADER).ok_or(NO_KEY)?;
     if !presented.starts_with("SASS__") {
         let actor =
-            auth::require(&req, env, &config, Some(project), Permission::ConfigChange).await?;
-        let spec = KeySpec::from_key_request(&http::read_json(&req, MAX_JSON_BODY).await?)?;
+            auth::require(req, env, &config, Some(project), Permission::ConfigChange).await?;
+        let spec = KeySpec::from_key_request(&http::read_json(req, MAX_JSON_BODY).await?)?;
         let claims = claims_from(project, None, spec)?;
         crate::shell::audit::record(actor.id(), "key.mint", Some(project), &claims.key_id);
         return issue(env, ctx, &config, claims);
@@ -126,13 +126,13 @@ pub async fn from_body(
     let now = http::now_secs();
     let parent = check_key(&presented, &config.keyring, project, now)?;
     key_state(env, project, &parent).await?.check()?;
-    check_place(&parent, &client(&req))?;
+    check_place(&parent, &client(req))?;
     if !parent.policy.permissions.contains(Permission::ConfigChange) {
         return Err(Refusal::DenyPermission {
             permission: Permission::ConfigChange,
         });
     }
-    let body = http::read_json(&req, MAX_JSON_BODY).await?;
+    let body = http::read_json(req, MAX_JSON_BODY).await?;
     let claims = attenuate(&parent, &body, now, new_key_id(http::random16()?))?;
     issue(env, ctx, &config, claims)
 }

@@ -30,37 +30,39 @@ use crate::shell::incoming::Incoming;
 
 #[event(fetch)]
 pub async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<Response> {
-    Ok(http::finish(dispatch(Incoming::new(req), &env, &ctx).await))
+    Ok(http::finish(
+        dispatch(&Incoming::new(req), &env, &ctx).await,
+    ))
 }
 
 async fn dispatch(
-    req: Incoming,
+    req: &Incoming,
     env: &Env,
     ctx: &Context,
 ) -> std::result::Result<Response, Refusal> {
     match route(req.method_name(), req.path())? {
         Route::Preflight => http::preflight(),
         Route::OpenApi => demo::openapi(env).await,
-        Route::ListApiKeys => api_keys_api::list(&req, env).await,
+        Route::ListApiKeys => api_keys_api::list(req, env).await,
         Route::CreateApiKey => api_keys_api::create(req, env).await,
-        Route::ReadApiKey { id } => api_keys_api::read(&req, env, &id).await,
+        Route::ReadApiKey { id } => api_keys_api::read(req, env, &id).await,
         Route::PatchApiKey { id } => api_keys_api::patch(req, env, &id).await,
-        Route::DeleteApiKey { id } => api_keys_api::delete(&req, env, &id).await,
+        Route::DeleteApiKey { id } => api_keys_api::delete(req, env, &id).await,
         Route::RevokeKey { project, key_id } => {
-            revocation::handle(&req, env, &project, &key_id).await
+            revocation::handle(req, env, &project, &key_id).await
         }
-        Route::Introspect { project } => issue::introspect(&req, env, &project).await,
+        Route::Introspect { project } => issue::introspect(req, env, &project).await,
         Route::Demo { .. } => demo::page(env).await,
         Route::IssueKey { project, template } => {
-            issue::from_template(&req, env, ctx, &project, &template).await
+            issue::from_template(req, env, ctx, &project, &template).await
         }
         Route::MintKey { project } => issue::from_body(req, env, ctx, &project).await,
-        Route::ListTemplates { project } => templates_api::list(&req, env, &project).await,
+        Route::ListTemplates { project } => templates_api::list(req, env, &project).await,
         Route::CreateTemplate { project } => templates_api::create(req, env, &project).await,
-        Route::ReadTemplate { project, id } => templates_api::read(&req, env, &project, &id).await,
+        Route::ReadTemplate { project, id } => templates_api::read(req, env, &project, &id).await,
         Route::PatchTemplate { project, id } => templates_api::patch(req, env, &project, &id).await,
         Route::DeleteTemplate { project, id } => {
-            templates_api::delete(&req, env, &project, &id).await
+            templates_api::delete(req, env, &project, &id).await
         }
         Route::Storage {
             project,

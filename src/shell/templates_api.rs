@@ -29,9 +29,9 @@ async fn existing(store: &TemplateStore, project: &str, id: &str) -> Result<Temp
     store.get(project, id).await?.ok_or(Refusal::MissTemplate)
 }
 
-pub async fn create(req: Incoming, env: &Env, project: &str) -> Result<Response, Refusal> {
-    let actor = authorize(&req, env, project, Permission::ConfigChange).await?;
-    let body = TemplateBody::from_json(&http::read_json(&req, MAX_JSON_BODY).await?)?;
+pub async fn create(req: &Incoming, env: &Env, project: &str) -> Result<Response, Refusal> {
+    let actor = authorize(req, env, project, Permission::ConfigChange).await?;
+    let body = TemplateBody::from_json(&http::read_json(req, MAX_JSON_BODY).await?)?;
     let template = Template::create(new_template_id(http::random16()?), body, http::now_secs());
     TemplateStore::open(env)?.put(project, &template).await?;
     audit::record(actor.id(), "template.create", Some(project), &template.id);
@@ -55,9 +55,14 @@ pub async fn read(req: &Incoming, env: &Env, project: &str, id: &str) -> Result<
     Ok(one(200, &template))
 }
 
-pub async fn patch(req: Incoming, env: &Env, project: &str, id: &str) -> Result<Response, Refusal> {
-    let actor = authorize(&req, env, project, Permission::ConfigChange).await?;
-    let patch = http::read_json(&req, MAX_JSON_BODY).await?;
+pub async fn patch(
+    req: &Incoming,
+    env: &Env,
+    project: &str,
+    id: &str,
+) -> Result<Response, Refusal> {
+    let actor = authorize(req, env, project, Permission::ConfigChange).await?;
+    let patch = http::read_json(req, MAX_JSON_BODY).await?;
     let store = TemplateStore::open(env)?;
     let updated = existing(&store, project, id)
         .await?

@@ -139,7 +139,9 @@ impl Kv {
             let keys: Array = names.iter().map(|n| JsValue::from_str(n)).collect();
             let type_text = options(&[("type", JsValue::from_str("text"))]);
             let found = wait("get", self.ns.get_many(&keys, &type_text)).await?;
-            let found: js_sys::Map = found.unchecked_into();
+            let found: js_sys::Map = found
+                .dyn_into()
+                .map_err(|other| down("bulk get (not a Map)", &other))?;
             for name in &names {
                 if let Some(text) = found.get(&JsValue::from_str(name)).as_string() {
                     values.push(parse(name, &text)?);

@@ -147,9 +147,8 @@ async fn perform(
         Some(origin) => {
             let path_and_query = http::path_and_query(req);
             let client_ip = client.ip.map(|ip| ip.to_string()).unwrap_or_default();
-            let method = req.method();
             let verified = Verified {
-                method: method.as_ref(),
+                method: req.method(),
                 path_and_query: &path_and_query,
                 project,
                 key_id: identity,

@@ -7,8 +7,8 @@
 //! and on a request refused for a bad key that read was the largest single
 //! cost. This reads only what is asked for.
 
+use worker::ByteStream;
 use worker::web_sys;
-use worker::{ByteStream, Method};
 
 pub struct Incoming {
     raw: web_sys::Request,
@@ -25,11 +25,9 @@ impl Incoming {
         }
     }
 
-    pub fn method(&self) -> Method {
-        Method::from(self.method.clone())
-    }
-
-    pub fn method_name(&self) -> &str {
+    /// The method as the runtime gives it: `GET`, `PUT`, … (workerd answers
+    /// 501 itself to a method in another case, such as `patch`).
+    pub fn method(&self) -> &str {
         &self.method
     }
 

@@ -40,7 +40,7 @@ async fn dispatch(
     env: &Env,
     ctx: &Context,
 ) -> std::result::Result<Response, Refusal> {
-    match route(req.method_name(), req.path())? {
+    match route(req.method(), req.path())? {
         Route::Preflight => http::preflight(),
         Route::OpenApi => demo::openapi(env).await,
         Route::ListApiKeys => api_keys_api::list(req, env).await,

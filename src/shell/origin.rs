@@ -50,7 +50,7 @@ pub async fn forward(
         let _ = headers.set(name, &value);
     }
     let init = web_sys::RequestInit::new();
-    init.set_method(req.method_name());
+    init.set_method(req.method());
     init.set_headers(&headers);
     match body {
         Some(text) => init.set_body(&JsValue::from_str(&text)),

@@ -128,7 +128,7 @@ pub async fn perform(
         }
         Operation::Fetch { path } => {
             let key = object_key(project, path);
-            let head = req.method() == worker::Method::Head;
+            let head = req.method() == "HEAD";
             let object = if head {
                 bucket
                     .head(&key)

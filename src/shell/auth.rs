@@ -7,7 +7,7 @@ use crate::core::config::Config;
 use crate::core::permission::Permission;
 use crate::core::refusal::Refusal;
 use crate::shell::api_key_store::ApiKeyStore;
-use crate::shell::http::{KEY_HEADER, header};
+use crate::shell::http::KEY_HEADER;
 use crate::shell::incoming::Incoming;
 
 pub const NO_KEY: Refusal = Refusal::RejectKey {
@@ -27,7 +27,7 @@ pub async fn require(
     project: Option<&str>,
     permission: Permission,
 ) -> Result<Principal, Refusal> {
-    let presented = header(req, KEY_HEADER).ok_or(NO_KEY)?;
+    let presented = req.header(KEY_HEADER).ok_or(NO_KEY)?;
     let principal = authenticate(&presented, env, config).await?;
     principal.require(project, permission)?;
     Ok(principal)

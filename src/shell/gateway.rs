@@ -22,9 +22,9 @@ use crate::shell::{limiter, origin, revocation, settings, storage, template_stat
 /// Where the request comes from, from the platform's headers only.
 pub fn client(req: &Incoming) -> Client {
     Client {
-        ip: client_ip(http::header(req, "CF-Connecting-IP").as_deref()),
-        country: http::header(req, "CF-IPCountry"),
-        origin: http::header(req, "Origin"),
+        ip: client_ip(req.header("CF-Connecting-IP").as_deref()),
+        country: req.header("CF-IPCountry"),
+        origin: req.header("Origin"),
     }
 }
 
@@ -47,7 +47,7 @@ pub async fn handle(
     raw_path: String,
 ) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
-    let presented = http::header(req, KEY_HEADER).ok_or(NO_KEY)?;
+    let presented = req.header(KEY_HEADER).ok_or(NO_KEY)?;
     // Steps 1 to 3 (or the API key) before anything else is read.
     let claims = if presented.starts_with("SASS__") {
         Some(check_key(
@@ -83,7 +83,9 @@ pub async fn handle(
             _ => raw_path,
         },
         to,
-        length: http::header(req, "Content-Length").and_then(|v| v.trim().parse().ok()),
+        length: req
+            .header("Content-Length")
+            .and_then(|v| v.trim().parse().ok()),
     };
     // A key bound to origins answers its browser page by name, not `*`.
     let named_origin = claims

@@ -48,10 +48,6 @@ pub fn path_and_query(req: &Incoming) -> String {
     }
 }
 
-pub fn header(req: &Incoming, name: &str) -> Option<String> {
-    req.header(name)
-}
-
 /// A success answer: `{"status":"success", …fields}`.
 pub fn success<const N: usize>(status: u16, fields: [(&str, Value); N]) -> Response {
     let mut body = json::Map::new();
@@ -156,7 +152,9 @@ pub fn finish(result: Result<Response, Refusal>) -> Response {
 /// Reads a JSON body of at most `limit` bytes, refusing larger ones before
 /// reading them whole.
 pub async fn read_json(req: &Incoming, limit: usize) -> Result<Value, Refusal> {
-    let declared = header(req, "Content-Length").and_then(|v| v.trim().parse::<u64>().ok());
+    let declared = req
+        .header("Content-Length")
+        .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(Refusal::RejectBodySize { limit });
     }

@@ -113,7 +113,7 @@ pub async fn from_body(
     project: &str,
 ) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
-    let presented = http::header(req, KEY_HEADER).ok_or(NO_KEY)?;
+    let presented = req.header(KEY_HEADER).ok_or(NO_KEY)?;
     if !presented.starts_with("SASS__") {
         let actor =
             auth::require(req, env, &config, Some(project), Permission::ConfigChange).await?;
@@ -139,7 +139,7 @@ pub async fn from_body(
 
 pub async fn introspect(req: &Incoming, env: &Env, project: &str) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
-    let presented = http::header(req, KEY_HEADER).ok_or(NO_KEY)?;
+    let presented = req.header(KEY_HEADER).ok_or(NO_KEY)?;
     let now_ms = http::now_ms();
     let claims = check_key(&presented, &config.keyring, project, now_ms / 1000)?;
     key_state(env, project, &claims).await?.check()?;

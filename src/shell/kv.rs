@@ -6,7 +6,7 @@
 //! built by hand: no serialisation framework in between (bundle size).
 
 use wasm_bindgen::prelude::*;
-use worker::js_sys::{self, Array, Object, Promise, Reflect};
+use worker::js_sys::{self, Array, Object, Promise};
 use worker::{Env, console_error};
 
 use crate::core::json::{self, Value};
@@ -63,7 +63,7 @@ pub struct Kv {
 
 impl Kv {
     pub fn open(env: &Env) -> Result<Kv, Refusal> {
-        let ns = Reflect::get(env, &JsValue::from_str(BINDING)).unwrap_or(JsValue::UNDEFINED);
+        let ns = prop(env, BINDING);
         if ns.is_undefined() {
             return Err(Refusal::MisconfiguredSetting {
                 setting: BINDING,

@@ -105,7 +105,7 @@ pub async fn perform(
                 Some(stream) if *length > 0 => Data::ReadableStream(stream),
                 _ => Data::Empty,
             };
-            let content_type = http::header(req, "Content-Type");
+            let content_type = req.header("Content-Type");
             let stored = bucket
                 .put(&key, body)
                 .http_metadata(HttpMetadata {

@@ -7,13 +7,18 @@
 //! template, and its lineage names every key it descends from, so revoking
 //! any ancestor (or deactivating the template) refuses it too.
 
-use crate::core::json::{self, Map, Value};
+use serde::Deserialize;
+use serde_json::Value;
 
-use crate::core::fields::Fields;
-use crate::core::key::Claims;
+use crate::core::body::{drop_nulls, merge_patch, split_off, typed};
+use crate::core::gateway::KeyState;
+use crate::core::id::KeyId;
+use crate::core::key::{Claims, Verified};
+use crate::core::permission::Permission;
+use crate::core::policy::Policy;
 use crate::core::refusal::Refusal;
-use crate::core::restriction::{Countries, IpRanges, Origins};
-use crate::core::template::{KeySpec, Policy, canonical_names, merge_patch};
+use crate::core::restriction::Client;
+use crate::core::template::{KeySpec, canonical_names};
 
 /// How many times a key can be attenuated in a chain.
 pub const MAX_LINEAGE: usize = 4;
@@ -25,159 +30,62 @@ fn broader(field: &str, reason: impl Into<String>) -> Refusal {
     }
 }
 
-/// `Some(c)` with `c <= p` when the parent has limit `p`; anything when it has none.
-fn limit_within(field: &str, child: Option<u32>, parent: Option<u32>) -> Result<(), Refusal> {
-    match (child, parent) {
-        (_, None) => Ok(()),
-        (Some(c), Some(p)) if c <= p => Ok(()),
-        (Some(_), Some(p)) => Err(broader(
-            field,
-            format!("must be at most {p}, the presented key's limit"),
-        )),
-        (None, Some(p)) => Err(broader(
-            field,
-            format!("cannot be unlimited: the presented key allows {p}"),
-        )),
+/// The presented key may mint: it passes the gateway's checks (not revoked,
+/// template active, used from an allowed place) and holds CONFIG_CHANGE.
+pub fn check_parent(parent: &Verified, state: KeyState, client: &Client) -> Result<(), Refusal> {
+    state.check()?;
+    parent.policy.check_place(client)?;
+    if !parent.policy.permissions.contains(Permission::ConfigChange) {
+        return Err(Refusal::DenyPermission {
+            permission: Permission::ConfigChange,
+        });
     }
+    Ok(())
 }
 
-/// A whitelist of the child must exist where the parent has one, and name
-/// nothing the parent's does not (`outside` finds the first such entry).
-fn list_within<T>(
-    field: &str,
-    child: Option<&T>,
-    parent: Option<&T>,
-    outside: impl Fn(&T, &T) -> Option<String>,
-) -> Result<(), Refusal> {
-    match (child, parent) {
-        (_, None) => Ok(()),
-        (None, Some(_)) => Err(broader(
-            field,
-            "cannot be left open: the presented key has a list",
-        )),
-        (Some(c), Some(p)) => match outside(c, p) {
-            Some(entry) => Err(broader(
-                field,
-                format!("{entry} is outside the presented key's list"),
-            )),
-            None => Ok(()),
-        },
-    }
+/// `{"data": {…}}`, all optional.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Request {
+    #[serde(default)]
+    data: Value,
 }
 
-/// Checks that `child` is within `parent`, naming the first field that is not.
-pub fn check_within(child: &Policy, parent: &Policy) -> Result<(), Refusal> {
-    if !child.permissions.is_subset(parent.permissions) {
-        let missing = child
-            .permissions
-            .missing_from(parent.permissions)
-            .join(", ");
-        return Err(broader(
-            "permissions",
-            format!("{missing} not held by the presented key"),
-        ));
-    }
-    let (cu, pu) = (&child.upload, &parent.upload);
-    if let Some(s) = cu.dir_scope.first_outside(&pu.dir_scope) {
-        return Err(broader(
-            "upload.dir_scope",
-            format!("{s} is outside the presented key's scope"),
-        ));
-    }
-    limit_within("upload.limit_per_min", cu.limit_per_min, pu.limit_per_min)?;
-    limit_within(
-        "upload.limit_per_source_ip",
-        cu.limit_per_source_ip,
-        pu.limit_per_source_ip,
-    )?;
-    limit_within("upload.max", cu.max, pu.max)?;
-    if cu.max_file_size > pu.max_file_size {
-        return Err(broader(
-            "upload.max_file_size",
-            format!(
-                "must be at most {}, the presented key's limit",
-                pu.max_file_size
-            ),
-        ));
-    }
-    let (cr, pr) = (&child.restrictions, &parent.restrictions);
-    let ips = IpRanges::first_outside;
-    list_within(
-        "restrictions.whitelist_ip_ranges",
-        cr.ip_ranges.as_ref(),
-        pr.ip_ranges.as_ref(),
-        ips,
-    )?;
-    let countries = Countries::first_outside;
-    list_within(
-        "restrictions.whitelist_countries",
-        cr.countries.as_ref(),
-        pr.countries.as_ref(),
-        countries,
-    )?;
-    if let Some(s) = child
-        .listing
-        .dir_scope
-        .first_outside(&parent.listing.dir_scope)
-    {
-        return Err(broader(
-            "listing.dir_scope",
-            format!("{s} is outside the presented key's scope"),
-        ));
-    }
-    limit_within("listing.max", child.listing.max, parent.listing.max)?;
-    let origins = Origins::first_outside;
-    list_within(
-        "allowed_origins",
-        child.allowed_origins.as_ref(),
-        parent.allowed_origins.as_ref(),
-        origins,
-    )
-}
-
-/// The claims of a key attenuated from `parent` by `request` at `now`.
+/// The claims of a key attenuated from `parent` by `request` at `now` (Unix
+/// seconds).
 pub fn attenuate(
-    parent: &Claims,
-    request: &Value,
+    parent: &Verified,
+    request: Value,
     now: u64,
-    key_id: String,
+    key_id: KeyId,
 ) -> Result<Claims, Refusal> {
-    let mut root = Fields::of(request, &"")?;
-    let data = root.get("data").cloned().unwrap_or_default();
-    root.finish()?;
-    let data = if data.is_null() {
-        Value::Object(Map::new())
-    } else {
-        data
+    let request: Request = typed(request, "")?;
+    let data = match request.data {
+        Value::Null => Value::Object(Default::default()),
+        Value::Object(data) => Value::Object(data),
+        _ => return Err(Refusal::field("data", "must be an object")),
     };
-    if !data.is_object() {
-        return Err(Refusal::field("data", "must be an object"));
-    }
     if parent.lineage.len() >= MAX_LINEAGE {
         return Err(broader(
             "",
             format!("a key can be attenuated at most {MAX_LINEAGE} times in a chain"),
         ));
     }
-    let mut data = canonical_names(&data);
-    let validity = data.as_object_mut().and_then(|d| d.remove("key_validity"));
-    let mut base = Map::new();
-    parent.policy.write(&mut base);
-    let mut merged = Value::Object(base);
-    merge_patch(&mut merged, &data);
-    let mut f = Fields::of(&merged, &"data")?;
-    let policy = Policy::read(&mut f)?;
-    f.finish()?;
-    check_within(&policy, &parent.policy)?;
-    let expires_at = match validity {
-        None => parent.expires_at,
-        Some(v) => {
-            let spec = KeySpec::from_key_request(&json::object([(
-                "data",
-                json::object([("key_validity", v)]),
-            )]))?;
-            now + spec.expiration
-        }
+    let Value::Object(mut data) = canonical_names(&data) else {
+        return Err(Refusal::field("data", "must be an object"));
+    };
+    let validity = split_off(&mut data, &["key_validity"]);
+    // Absent fields inherit the parent's value; `null` resets to the default.
+    let mut merged = parent.policy.filled();
+    merge_patch(&mut merged, &Value::Object(data));
+    drop_nulls(&mut merged);
+    let policy: Policy = typed(merged, "data")?;
+    if let Some((field, reason)) = policy.broader_than(&parent.policy) {
+        return Err(broader(field, reason));
+    }
+    let expires_at = match validity.as_object().is_some_and(|v| !v.is_empty()) {
+        false => parent.expires_at,
+        true => now + KeySpec::from_value(validity, "data")?.expiration(),
     };
     if expires_at > parent.expires_at {
         return Err(broader(
@@ -196,21 +104,30 @@ pub fn attenuate(
         key_id,
         issued_at: now,
         expires_at,
-        policy,
         lineage,
+        policy,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::json::json;
-    use crate::core::key::new_key_id;
+    use crate::core::gateway::{TemplateState, check_key};
+    use crate::core::id::{Project, TemplateId};
+    use crate::core::key::sign;
+    use crate::core::signing::Keyring;
+    use serde_json::json;
 
     const NOW: u64 = 1_795_323_661;
+    const SECRET: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
 
-    fn parent() -> Claims {
-        let spec = KeySpec::from_key_request(&json!({"data": {
+    fn verified(c: &Claims) -> Verified {
+        let ring = Keyring::parse(&format!("k1:{SECRET}")).unwrap();
+        check_key(&sign(c, ring.signer()), &ring, &c.project, NOW).unwrap()
+    }
+
+    fn parent() -> Verified {
+        let spec = KeySpec::from_key_request(json!({"data": {
             "permissions": ["FILE_UPLOAD", "OBJECTS_LIST", "CONFIG_CHANGE"],
             "upload": {"dir_scope": ["/up/*"], "limit_per_min": 10, "limit_per_source_ip": 5, "max": 20, "max_file_size": 1000},
             "restrictions": {"whitelist_ip_ranges": ["10.0.0.0/8"], "whitelist_countries": ["FR", "DE"]},
@@ -219,24 +136,42 @@ mod tests {
             "key_validity": {"expiration_duration": 600}
         }}))
         .unwrap();
-        Claims {
-            project: "demo".into(),
-            template: Some("SECU_3268740E1C82464B9BC350D868F966CB".into()),
-            key_id: new_key_id([9; 16]),
+        verified(&Claims {
+            project: Project::parse("demo").unwrap(),
+            template: TemplateId::parse("SECU_3268740E1C82464B9BC350D868F966CB"),
+            key_id: KeyId::new([9; 16]),
             issued_at: NOW,
             expires_at: NOW + 600,
-            policy: spec.policy,
             lineage: Vec::new(),
-        }
+            policy: spec.policy,
+        })
     }
 
     fn child(data: Value) -> Result<Claims, Refusal> {
-        attenuate(
-            &parent(),
-            &json!({ "data": data }),
-            NOW + 100,
-            new_key_id([1; 16]),
-        )
+        attenuate(&parent(), json!({ "data": data }), NOW + 100, KeyId::new([1; 16]))
+    }
+
+    #[test]
+    fn the_parent_must_be_usable_and_hold_config_change() {
+        let active = KeyState { revoked: false, template: TemplateState::Active };
+        let from = |ip: &str, country: &str| Client {
+            ip: ip.parse().ok(),
+            country: Some(country.into()),
+            origin: None,
+        };
+        assert!(check_parent(&parent(), active, &from("10.1.1.1", "FR")).is_ok());
+        let code = |state, client| check_parent(&parent(), state, &client).unwrap_err().code();
+        assert_eq!(code(active, from("11.1.1.1", "FR")), "IP_NOT_ALLOWED");
+        assert_eq!(code(KeyState { revoked: true, ..active }, from("10.1.1.1", "FR")), "KEY_REVOKED");
+        assert_eq!(
+            code(KeyState { revoked: false, template: TemplateState::Inactive }, from("10.1.1.1", "FR")),
+            "TEMPLATE_INACTIVE"
+        );
+        let weak = attenuate(&parent(), json!({"data": {"permissions": ["FILE_UPLOAD"]}}), NOW, KeyId::new([3; 16])).unwrap();
+        assert_eq!(
+            check_parent(&verified(&weak), active, &from("10.1.1.1", "FR")).unwrap_err().code(),
+            "PERMISSION_DENIED"
+        );
     }
 
     #[test]
@@ -244,11 +179,12 @@ mod tests {
         let c = child(json!({})).unwrap();
         let p = parent();
         assert_eq!(c.policy, p.policy);
+        assert_eq!(c.lineage, vec![p.key_id.clone()]);
         assert_eq!(c.expires_at, p.expires_at);
         assert_eq!(c.template, p.template);
-        assert_eq!(c.lineage, vec![p.key_id.clone()]);
-        let grandchild = attenuate(&c, &json!({}), NOW + 100, new_key_id([2; 16])).unwrap();
-        assert_eq!(grandchild.lineage, vec![p.key_id, c.key_id]);
+        let grandchild =
+            attenuate(&verified(&c), json!({}), NOW + 100, KeyId::new([2; 16])).unwrap();
+        assert_eq!(grandchild.lineage, vec![p.key_id.clone(), c.key_id]);
     }
 
     #[test]
@@ -261,7 +197,7 @@ mod tests {
             "key_validity": {"expire_duration": 60}
         }))
         .unwrap();
-        assert_eq!(c.policy.upload.max, Some(3));
+        assert_eq!(c.policy.upload.max.map(|m| m.get()), Some(3));
         assert_eq!(c.expires_at, NOW + 160);
     }
 
@@ -346,10 +282,10 @@ mod tests {
     fn chains_are_bounded() {
         let mut key = parent();
         for i in 0..MAX_LINEAGE {
-            key = attenuate(&key, &json!({}), NOW, new_key_id([i as u8; 16])).unwrap();
+            key = verified(&attenuate(&key, json!({}), NOW, KeyId::new([i as u8; 16])).unwrap());
         }
         assert_eq!(
-            attenuate(&key, &json!({}), NOW, new_key_id([7; 16]))
+            attenuate(&key, json!({}), NOW, KeyId::new([7; 16]))
                 .unwrap_err()
                 .code(),
             "KEY_TOO_BROAD"

@@ -7,28 +7,30 @@
 //!   log), which is exact; that is why per-minute limits are capped.
 //! - A total limit admits at most `limit` hits over the counter's life.
 //!
-//! Also here: the messages between the worker and the Durable Object (JSON)
-//! and the stored form of a counter's state (a compact binary record).
+//! Also here: the stored form of a counter's state (a compact binary record).
 
 use std::collections::VecDeque;
+use std::num::NonZeroU32;
 
-use crate::core::json::{self, Value};
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Limit {
-    Window { limit: u32, window_ms: u64 },
-    Total { limit: u64 },
+    Window { limit: NonZeroU32, window_ms: u64 },
+    Total { limit: NonZeroU32 },
 }
 
 /// One counter's state. `hits` is used by window limits, `total` by totals.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CounterState {
     pub hits: VecDeque<u64>,
     pub total: u64,
 }
 
 /// Why a hit was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Exceeded {
     /// The window is full; it frees up in `retry_after` seconds.
     Rate { retry_after: u64 },
@@ -37,10 +39,18 @@ pub enum Exceeded {
 }
 
 impl Limit {
+    /// The limit as a number.
+    pub fn value(&self) -> u64 {
+        match *self {
+            Limit::Window { limit, .. } | Limit::Total { limit } => limit.get().into(),
+        }
+    }
+
     /// Admits or refuses one hit at `now_ms`. On admission, returns the new state.
     pub fn take(&self, state: &CounterState, now_ms: u64) -> Result<CounterState, Exceeded> {
         match *self {
             Limit::Window { limit, window_ms } => {
+                let limit = limit.get() as usize;
                 let mut hits = state.hits.clone();
                 while hits
                     .front()
@@ -48,9 +58,9 @@ impl Limit {
                 {
                     hits.pop_front();
                 }
-                if hits.len() >= limit as usize {
+                if hits.len() >= limit {
                     // The hit that must leave the window for one more to fit.
-                    let blocking = hits[hits.len() - limit as usize];
+                    let blocking = hits[hits.len() - limit];
                     let wait_ms = (blocking + window_ms).saturating_sub(now_ms);
                     return Err(Exceeded::Rate {
                         retry_after: wait_ms.div_ceil(1000).max(1),
@@ -65,7 +75,7 @@ impl Limit {
                 })
             }
             Limit::Total { limit } => {
-                if state.total >= limit {
+                if state.total >= u64::from(limit.get()) {
                     return Err(Exceeded::Quota);
                 }
                 Ok(CounterState {
@@ -98,9 +108,9 @@ impl Limit {
                     .iter()
                     .filter(|&&t| t + window_ms > now_ms)
                     .count() as u64;
-                u64::from(limit).saturating_sub(used)
+                u64::from(limit.get()).saturating_sub(used)
             }
-            Limit::Total { limit } => limit.saturating_sub(state.total),
+            Limit::Total { limit } => u64::from(limit.get()).saturating_sub(state.total),
         }
     }
 
@@ -129,210 +139,13 @@ pub fn take_all(
         .collect()
 }
 
-/// What the worker asks of a limiter Durable Object: one hit from each named
-/// counter, all or none. Lifetime totals are kept until `keep_until` (ms).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Take {
-    pub counters: Vec<(String, Limit)>,
-    pub keep_until: u64,
-}
-
-/// The limiter's answer to a `Take`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Taken {
-    /// Every counter admitted the hit, stamped `at` (ms).
-    Admitted { at: u64 },
-    /// `counter` refused; nothing was counted.
-    Refused { counter: String, exceeded: Exceeded },
-}
-
-/// Gives back the hits of an admitted `Take` whose request then failed (the
-/// store refused the upload): each counter forgets the hit stamped `at`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GiveBack {
-    pub counters: Vec<(String, Limit)>,
-    pub at: u64,
-    /// As in the `Take`: lifetime totals are kept until then.
-    pub keep_until: u64,
-}
-
-/// Asks a limiter for the state of some counters, changing nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Peek {
-    pub counters: Vec<String>,
-}
-
 /// When a counter's row can be deleted: a window once its hits have left it,
 /// a total when the key it counts for has expired.
 pub fn forget_at(limit: &Limit, state: &CounterState, keep_until: u64) -> u64 {
     limit.forgettable_at(state).unwrap_or(keep_until)
 }
 
-/// The wire forms of the messages above, as JSON.
-impl Limit {
-    fn to_json(self) -> Value {
-        match self {
-            Limit::Window { limit, window_ms } => json::object([(
-                "window",
-                json::object([("limit", limit.into()), ("window_ms", window_ms.into())]),
-            )]),
-            Limit::Total { limit } => {
-                json::object([("total", json::object([("limit", limit.into())]))])
-            }
-        }
-    }
-
-    fn from_json(v: &Value) -> Option<Limit> {
-        if let Some(w) = v.get("window") {
-            let limit = u32::try_from(w.get("limit")?.as_u64()?).ok()?;
-            let window_ms = w.get("window_ms")?.as_u64()?;
-            return Some(Limit::Window { limit, window_ms });
-        }
-        let limit = v.get("total")?.get("limit")?.as_u64()?;
-        Some(Limit::Total { limit })
-    }
-}
-
-fn counters_to_json(counters: &[(String, Limit)]) -> Value {
-    Value::Array(
-        counters
-            .iter()
-            .map(|(name, limit)| Value::Array(vec![Value::from(name), limit.to_json()]))
-            .collect(),
-    )
-}
-
-fn counters_from_json(v: Option<&Value>) -> Option<Vec<(String, Limit)>> {
-    v?.as_array()?
-        .iter()
-        .map(|pair| match pair.as_array()?.as_slice() {
-            [name, limit] => Some((name.as_str()?.to_string(), Limit::from_json(limit)?)),
-            _ => None,
-        })
-        .collect()
-}
-
-fn number(v: &Value, name: &str) -> Option<u64> {
-    v.get(name)?.as_u64()
-}
-
-impl Take {
-    pub fn to_json(&self) -> Value {
-        json::object([
-            ("counters", counters_to_json(&self.counters)),
-            ("keep_until", self.keep_until.into()),
-        ])
-    }
-
-    pub fn from_json(v: &Value) -> Option<Take> {
-        Some(Take {
-            counters: counters_from_json(v.get("counters"))?,
-            keep_until: number(v, "keep_until")?,
-        })
-    }
-}
-
-impl GiveBack {
-    pub fn to_json(&self) -> Value {
-        json::object([
-            ("counters", counters_to_json(&self.counters)),
-            ("at", self.at.into()),
-            ("keep_until", self.keep_until.into()),
-        ])
-    }
-
-    pub fn from_json(v: &Value) -> Option<GiveBack> {
-        Some(GiveBack {
-            counters: counters_from_json(v.get("counters"))?,
-            at: number(v, "at")?,
-            keep_until: number(v, "keep_until")?,
-        })
-    }
-}
-
-impl Peek {
-    pub fn to_json(&self) -> Value {
-        json::object([("counters", self.counters.clone().into())])
-    }
-
-    pub fn from_json(v: &Value) -> Option<Peek> {
-        let counters = v.get("counters")?.as_array()?;
-        Some(Peek {
-            counters: counters
-                .iter()
-                .map(|c| c.as_str().map(str::to_string))
-                .collect::<Option<_>>()?,
-        })
-    }
-}
-
-impl Taken {
-    pub fn to_json(&self) -> Value {
-        match self {
-            Taken::Admitted { at } => {
-                json::object([("admitted", json::object([("at", (*at).into())]))])
-            }
-            Taken::Refused { counter, exceeded } => {
-                let exceeded = match exceeded {
-                    Exceeded::Rate { retry_after } => json::object([(
-                        "rate",
-                        json::object([("retry_after", (*retry_after).into())]),
-                    )]),
-                    Exceeded::Quota => Value::from("quota"),
-                };
-                json::object([(
-                    "refused",
-                    json::object([("counter", counter.into()), ("exceeded", exceeded)]),
-                )])
-            }
-        }
-    }
-
-    pub fn from_json(v: &Value) -> Option<Taken> {
-        if let Some(a) = v.get("admitted") {
-            return Some(Taken::Admitted {
-                at: number(a, "at")?,
-            });
-        }
-        let r = v.get("refused")?;
-        let exceeded = r.get("exceeded")?;
-        let exceeded = match exceeded.get("rate") {
-            Some(rate) => Exceeded::Rate {
-                retry_after: number(rate, "retry_after")?,
-            },
-            None if exceeded.as_str() == Some("quota") => Exceeded::Quota,
-            None => return None,
-        };
-        Some(Taken::Refused {
-            counter: r.get("counter")?.as_str()?.to_string(),
-            exceeded,
-        })
-    }
-}
-
 impl CounterState {
-    pub fn to_json(&self) -> Value {
-        json::object([
-            (
-                "hits",
-                Value::from(self.hits.iter().copied().collect::<Vec<_>>()),
-            ),
-            ("total", self.total.into()),
-        ])
-    }
-
-    pub fn from_json(v: &Value) -> Option<CounterState> {
-        Some(CounterState {
-            hits: v
-                .get("hits")?
-                .as_array()?
-                .iter()
-                .map(Value::as_u64)
-                .collect::<Option<_>>()?,
-            total: number(v, "total")?,
-        })
-    }
-
     /// The stored form: the total, then each hit, as 8-byte little-endian
     /// numbers. A log of thousands of hits reads and writes in microseconds.
     pub fn encode(&self) -> Vec<u8> {
@@ -363,15 +176,20 @@ impl CounterState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::json::json;
     use proptest::prelude::*;
 
     const MIN: u64 = 60_000;
 
     fn window(limit: u32) -> Limit {
         Limit::Window {
-            limit,
+            limit: NonZeroU32::new(limit).unwrap(),
             window_ms: MIN,
+        }
+    }
+
+    fn total(limit: u32) -> Limit {
+        Limit::Total {
+            limit: NonZeroU32::new(limit).unwrap(),
         }
     }
 
@@ -396,7 +214,7 @@ mod tests {
         assert_eq!(w.remaining(&s, 3_000), 1);
         assert_eq!(w.remaining(&s, 61_500), 2);
         assert_eq!(w.remaining(&CounterState::default(), 0), 3);
-        let t = Limit::Total { limit: 5 };
+        let t = total(5);
         assert_eq!(
             t.remaining(
                 &CounterState {
@@ -421,7 +239,7 @@ mod tests {
 
     #[test]
     fn totals() {
-        let l = Limit::Total { limit: 1 };
+        let l = total(1);
         let s = l.take(&CounterState::default(), 5).unwrap();
         assert_eq!(l.take(&s, 6), Err(Exceeded::Quota));
         let s = l.give_back(&s, 5);
@@ -443,7 +261,7 @@ mod tests {
         let counters = vec![
             (window(5), CounterState::default()),
             (
-                Limit::Total { limit: 1 },
+                total(1),
                 CounterState {
                     hits: VecDeque::new(),
                     total: 1,
@@ -456,57 +274,15 @@ mod tests {
     }
 
     #[test]
-    fn wire_format() {
-        let take = Take {
-            counters: vec![("issue".into(), window(5))],
-            keep_until: 9,
-        };
-        let text = take.to_json().text();
-        assert_eq!(
-            text,
-            r#"{"counters":[["issue",{"window":{"limit":5,"window_ms":60000}}]],"keep_until":9}"#
-        );
-        assert_eq!(Take::from_json(&take.to_json()), Some(take.clone()));
-        let give = GiveBack {
-            counters: vec![("a".into(), Limit::Total { limit: 4 })],
-            at: 5,
-            keep_until: 6,
-        };
-        assert_eq!(GiveBack::from_json(&give.to_json()), Some(give));
-        let peek = Peek {
-            counters: vec!["a".into(), "b".into()],
-        };
-        assert_eq!(Peek::from_json(&peek.to_json()), Some(peek));
-        for taken in [
-            Taken::Admitted { at: 7 },
-            Taken::Refused {
-                counter: "issue".into(),
-                exceeded: Exceeded::Rate { retry_after: 3 },
-            },
-            Taken::Refused {
-                counter: "upload.max".into(),
-                exceeded: Exceeded::Quota,
-            },
-        ] {
-            assert_eq!(Taken::from_json(&taken.to_json()), Some(taken));
-        }
-        assert_eq!(
-            Take::from_json(&json!({"counters": [["a"]], "keep_until": 1})),
-            None
-        );
-        assert_eq!(
-            Taken::from_json(&json!({"refused": {"counter": "a", "exceeded": "x"}})),
-            None
-        );
-        assert_eq!(
-            forget_at(&Limit::Total { limit: 1 }, &CounterState::default(), 77),
-            77
-        );
+    fn forgetting() {
+        assert_eq!(forget_at(&total(1), &CounterState::default(), 77), 77);
+        let s = window(1).take(&CounterState::default(), 5).unwrap();
+        assert_eq!(forget_at(&window(1), &s, 77), 60_005);
     }
 
     #[test]
     fn state_is_stored_compactly() {
-        let s = Limit::Total { limit: 3 }
+        let s = total(3)
             .take(&CounterState::default(), 0)
             .unwrap();
         assert_eq!(s.encode(), [1, 0, 0, 0, 0, 0, 0, 0]);
@@ -515,7 +291,6 @@ mod tests {
         for bad in [&[][..], &[1, 2, 3], &[0; 12]] {
             assert_eq!(CounterState::decode(bad), None);
         }
-        assert_eq!(CounterState::from_json(&w.to_json()), Some(w));
     }
 
     proptest! {
@@ -560,8 +335,8 @@ mod tests {
 
         /// A total admits exactly `limit` hits, however many are tried.
         #[test]
-        fn total_is_exact(limit in 1u64..50, tries in 0usize..120) {
-            let l = Limit::Total { limit };
+        fn total_is_exact(limit in 1u32..50, tries in 0usize..120) {
+            let l = total(limit);
             let mut s = CounterState::default();
             let mut admitted = 0;
             for i in 0..tries {
@@ -570,7 +345,7 @@ mod tests {
                     admitted += 1;
                 }
             }
-            prop_assert_eq!(admitted as u64, (tries as u64).min(limit));
+            prop_assert_eq!(admitted as u64, (tries as u64).min(u64::from(limit)));
         }
     }
 }

@@ -8,8 +8,10 @@
 //!   algorithm field and no agility.
 //! - `kid` is the id of the signing key, `[A-Za-z0-9-]{1,32}`: never `_`.
 //! - `claims` is the base64url (no padding) of a JSON object: project,
-//!   template, key id, issue and expiry times and the policy (only what differs
-//!   from the defaults). It is readable, not secret.
+//!   template, key id, issue and expiry times, lineage and the policy (only
+//!   what differs from the defaults). It is readable, not secret. Keys minted
+//!   before the policy was nested under `policy` carry its fields at the top;
+//!   they still verify.
 //! - `tag` is the base64url (no padding) of the full 32-byte HMAC-SHA256 of
 //!   every byte before `__{tag}`, under the secret of `kid`: always 43 characters.
 //!
@@ -18,15 +20,18 @@
 //! the last 43 characters. The tag is checked, in constant time, before any
 //! claim is read.
 
-use crate::core::json::{self, Map, Value};
+use std::ops::Deref;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use crate::core::fields::Fields;
-use crate::core::hex;
+use crate::core::body::split_off;
+use crate::core::id::{KeyId, Project, TemplateId};
+use crate::core::policy::Policy;
 use crate::core::refusal::Refusal;
 use crate::core::signing::{Keyring, SigningKey, is_kid};
-use crate::core::template::{Policy, is_template_id};
 
 pub const PREFIX: &str = "SASS__v2__";
 /// Length of the encoded tag.
@@ -36,108 +41,95 @@ pub const MAX_KEY_LEN: usize = 16 * 1024;
 /// Clock leeway when checking expiry, in seconds.
 pub const LEEWAY: u64 = 30;
 
-/// What a key says. Only ever built by the issuer or by `verify`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+/// What a key says, as carried in it (JSON, in this field order; what
+/// equals its default is left out).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Claims {
-    pub project: String,
+    pub project: Project,
     /// The template the key was issued from; `None` for keys from `POST /key`.
-    pub template: Option<String>,
-    /// 128 random bits, as 32 lower-case hex digits.
-    pub key_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<TemplateId>,
+    pub key_id: KeyId,
     pub issued_at: u64,
     pub expires_at: u64,
-    pub policy: Policy,
     /// The ids of the keys this one was attenuated from, oldest first;
     /// revoking any of them revokes this key.
-    pub lineage: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lineage: Vec<KeyId>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub policy: Policy,
 }
 
-pub fn new_key_id(random: [u8; 16]) -> String {
-    hex::lower(&random)
-}
-
-pub fn is_key_id(s: &str) -> bool {
-    s.len() == 32
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+/// The claims' own fields in the first (flat) encoding, where the policy's
+/// fields sat beside them; keys minted before the nested `policy` verify
+/// through this.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlatHead {
+    project: Project,
+    #[serde(default)]
+    template: Option<TemplateId>,
+    key_id: KeyId,
+    issued_at: u64,
+    expires_at: u64,
+    #[serde(default)]
+    lineage: Vec<KeyId>,
 }
 
 impl Claims {
-    /// The claims as JSON, as carried in the key.
-    pub fn to_json(&self) -> Value {
-        let mut out = Map::new();
-        out.insert("project".into(), Value::from(&self.project));
-        if let Some(t) = &self.template {
-            out.insert("template".into(), Value::from(t));
-        }
-        out.insert("key_id".into(), Value::from(&self.key_id));
-        out.insert("issued_at".into(), Value::from(self.issued_at));
-        out.insert("expires_at".into(), Value::from(self.expires_at));
-        if !self.lineage.is_empty() {
-            out.insert("lineage".into(), Value::from(self.lineage.clone()));
-        }
-        self.policy.write_compact(&mut out);
-        Value::Object(out)
-    }
-
-    fn from_json(value: &Value) -> Result<Claims, Refusal> {
-        let mut f = Fields::of(value, &"")?;
-        let text = |v: Option<&Value>, name: &str| {
-            v.and_then(Value::as_str)
-                .map(str::to_string)
-                .ok_or_else(|| Refusal::field(name, "is missing"))
-        };
-        let project = text(f.get("project"), "project")?;
-        let template = f
-            .get("template")
-            .map(|v| text(Some(v), "template"))
-            .transpose()?;
-        let key_id = text(f.get("key_id"), "key_id")?;
-        let time = |v: Option<&Value>, name: &str| {
-            v.and_then(Value::as_u64)
-                .ok_or_else(|| Refusal::field(name, "is missing"))
-        };
-        let issued_at = time(f.get("issued_at"), "issued_at")?;
-        let expires_at = time(f.get("expires_at"), "expires_at")?;
-        let lineage: Vec<String> = match f.get("lineage") {
-            Some(v) => v
-                .as_array()
-                .and_then(|ids| {
-                    ids.iter()
-                        .map(|id| id.as_str().map(str::to_string))
-                        .collect()
-                })
-                .ok_or_else(|| Refusal::field("lineage", "is malformed"))?,
-            None => Vec::new(),
-        };
-        let policy = Policy::read(&mut f)?;
-        f.finish()?;
-        if !is_key_id(&key_id)
-            || template.as_deref().is_some_and(|t| !is_template_id(t))
-            || !lineage.iter().all(|id| is_key_id(id))
-        {
-            return Err(Refusal::field("key_id", "is malformed"));
-        }
-        Ok(Claims {
-            project,
-            template,
-            key_id,
-            issued_at,
-            expires_at,
-            policy,
-            lineage,
-        })
-    }
-
     /// Seconds left before expiry (without leeway).
     pub fn seconds_left(&self, now: u64) -> u64 {
         self.expires_at.saturating_sub(now)
+    }
+
+    /// Reads the claims JSON of a key: the current encoding, or the first
+    /// (flat) one.
+    fn decode(json: &[u8]) -> Option<Claims> {
+        if let Ok(claims) = serde_json::from_slice(json) {
+            return Some(claims);
+        }
+        let Value::Object(mut rest) = serde_json::from_slice(json).ok()? else {
+            return None;
+        };
+        let head = split_off(
+            &mut rest,
+            &["project", "template", "key_id", "issued_at", "expires_at", "lineage"],
+        );
+        let head: FlatHead = serde_json::from_value(head).ok()?;
+        Some(Claims {
+            project: head.project,
+            template: head.template,
+            key_id: head.key_id,
+            issued_at: head.issued_at,
+            expires_at: head.expires_at,
+            lineage: head.lineage,
+            policy: serde_json::from_value(Value::Object(rest)).ok()?,
+        })
+    }
+}
+
+/// Claims of a key whose tag checked out and which had not expired: only
+/// `verify` makes one, and the gateway admits only these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified(Claims);
+
+impl Deref for Verified {
+    type Target = Claims;
+    fn deref(&self) -> &Claims {
+        &self.0
     }
 }
 
 /// Signs `claims` with `signer` into a key.
 pub fn sign(claims: &Claims, signer: &SigningKey) -> String {
-    let payload = URL_SAFE_NO_PAD.encode(claims.to_json().text());
+    // Claims hold only strings, numbers and lists: writing them cannot fail.
+    let json = serde_json::to_vec(claims).unwrap_or_default();
+    let payload = URL_SAFE_NO_PAD.encode(json);
     let mut key = format!("{PREFIX}{}__{payload}", signer.kid());
     let tag = URL_SAFE_NO_PAD.encode(signer.tag(key.as_bytes()));
     key.push_str("__");
@@ -149,9 +141,9 @@ const MALFORMED: Refusal = Refusal::RejectKey {
     reason: "the key is malformed",
 };
 
-/// Checks that `key` is well formed, authentic and not expired at `now`,
-/// in that order, and returns its claims.
-pub fn verify(key: &str, keyring: &Keyring, now: u64) -> Result<Claims, Refusal> {
+/// Checks that `key` is well formed, authentic and not expired at `now`
+/// (Unix seconds), in that order, and returns its claims.
+pub fn verify(key: &str, keyring: &Keyring, now: u64) -> Result<Verified, Refusal> {
     if key.len() > MAX_KEY_LEN {
         return Err(MALFORMED);
     }
@@ -182,22 +174,21 @@ pub fn verify(key: &str, keyring: &Keyring, now: u64) -> Result<Claims, Refusal>
             reason: "the key's signature does not match",
         });
     }
-    // Authentic from here on: a parse failure is our own bug, still refused.
+    // Authentic from here on: a decoding failure is our own bug, still refused.
     let json = URL_SAFE_NO_PAD.decode(payload).map_err(|_| MALFORMED)?;
-    let value = json::parse(&json).map_err(|_| MALFORMED)?;
-    let claims = Claims::from_json(&value).map_err(|_| MALFORMED)?;
+    let claims = Claims::decode(&json).ok_or(MALFORMED)?;
     if now > claims.expires_at.saturating_add(LEEWAY) {
         return Err(Refusal::RejectExpiredKey);
     }
-    Ok(claims)
+    Ok(Verified(claims))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::json::json;
     use crate::core::template::KeySpec;
     use proptest::prelude::*;
+    use serde_json::json;
 
     const SECRET_A: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
     const SECRET_B: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8";
@@ -207,33 +198,43 @@ mod tests {
     }
 
     fn claims() -> Claims {
-        let spec = KeySpec::from_key_request(&json!({"data": {
+        let spec = KeySpec::from_key_request(json!({"data": {
             "permissions": ["FILE_UPLOAD", "OBJECTS_LIST"],
             "upload": {"dir_scope": ["/uploads/*"], "max": 10},
             "restrictions": {"whitelist_countries": ["FR"]}
         }}))
         .unwrap();
         Claims {
-            project: "demo".into(),
-            template: Some("SECU_3268740E1C82464B9BC350D868F966CB".into()),
-            key_id: new_key_id([7; 16]),
+            project: Project::parse("demo").unwrap(),
+            template: TemplateId::parse("SECU_3268740E1C82464B9BC350D868F966CB"),
+            key_id: KeyId::new([7; 16]),
             issued_at: 1_795_323_661,
             expires_at: 1_795_323_661 + 1200,
-            policy: spec.policy,
             lineage: Vec::new(),
+            policy: spec.policy,
         }
     }
 
-    /// A committed test vector: the exact key these claims and secret give.
-    /// If this changes, every key in the field stops verifying.
+    /// A committed test vector: the exact key these claims and secret give,
+    /// computed independently by tests/vectors/key_vector.py. If this
+    /// changes, keys minted from now on change shape: keep the old vector
+    /// as a compatibility test, as `key_vector_flat.txt` is.
     #[test]
     fn test_vector() {
         let key = sign(&claims(), ring(&format!("k1:{SECRET_A}")).signer());
         assert_eq!(key, include_str!("key_vector.txt").trim());
-        assert_eq!(
-            verify(&key, &ring(&format!("k1:{SECRET_A}")), 1_795_323_661).unwrap(),
-            claims()
-        );
+        let verified = verify(&key, &ring(&format!("k1:{SECRET_A}")), 1_795_323_661).unwrap();
+        assert_eq!(*verified, claims());
+    }
+
+    /// A key minted before the claims were written by serde (policy fields at
+    /// the top, keys sorted) still verifies, with the same claims.
+    #[test]
+    fn keys_of_the_first_encoding_still_verify() {
+        let old = include_str!("key_vector_flat.txt").trim();
+        let verified = verify(old, &ring(&format!("k1:{SECRET_A}")), 1_795_323_661).unwrap();
+        assert_eq!(*verified, claims());
+        assert_ne!(old, sign(&claims(), ring(&format!("k1:{SECRET_A}")).signer()));
     }
 
     #[test]
@@ -242,12 +243,18 @@ mod tests {
         let c = claims();
         let key = sign(&c, r.signer());
         assert!(key.starts_with("SASS__v2__k1__"));
-        assert_eq!(verify(&key, &r, c.expires_at).unwrap(), c);
-        assert_eq!(verify(&key, &r, c.expires_at + LEEWAY).unwrap(), c);
+        assert_eq!(*verify(&key, &r, c.expires_at).unwrap(), c);
+        assert_eq!(*verify(&key, &r, c.expires_at + LEEWAY).unwrap(), c);
         assert_eq!(
             verify(&key, &r, c.expires_at + LEEWAY + 1),
             Err(Refusal::RejectExpiredKey)
         );
+        // Claims that decode to nothing known are refused even when signed.
+        let signer = r.signer();
+        let payload = URL_SAFE_NO_PAD.encode(br#"{"project":"demo","x":1}"#);
+        let signed = format!("{PREFIX}k1__{payload}");
+        let forged = format!("{signed}__{}", URL_SAFE_NO_PAD.encode(signer.tag(signed.as_bytes())));
+        assert_eq!(verify(&forged, &r, 0).unwrap_err().code(), "KEY_INVALID");
     }
 
     #[test]

@@ -1,8 +1,18 @@
-//! Absolute, normalised storage paths: `/`, `/a`, `/a/b.jpg`.
+//! Absolute, normalised storage paths: directories (`/`, `/a/b`) and files
+//! (`/a/b.jpg`).
 //!
 //! A normalised path starts with `/`, has no empty, `.` or `..` segment, no
 //! trailing slash (but for the root), no backslash, and no NUL or other
-//! control character. Scopes and request paths are both held to this.
+//! control character. Scopes and request paths are both held to this, and
+//! only a string that passes becomes a `Dir` or a `FilePath`.
+
+use std::fmt;
+
+use percent_encoding::percent_decode_str;
+use serde::{Deserialize, Serialize};
+
+use crate::core::hex;
+use crate::core::refusal::Refusal;
 
 /// Longest path accepted, in bytes.
 pub const MAX_PATH_LEN: usize = 1024;
@@ -34,67 +44,135 @@ pub fn normalised_error(path: &str) -> Option<&'static str> {
     None
 }
 
-use crate::core::hex;
-use crate::core::refusal::Refusal;
-
-/// The value of one hex digit.
-/// Percent-decodes a raw URL path once. An encoded `/` or `\\` is refused, as
-/// is a `%` not followed by two hex digits or a result that is not UTF-8.
-pub fn percent_decode(raw: &str) -> Result<String, Refusal> {
-    let reject = |reason: &str| Refusal::RejectPath {
+fn reject(reason: &str) -> Refusal {
+    Refusal::RejectPath {
         reason: reason.to_string(),
-    };
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hi = bytes.get(i + 1).copied().and_then(hex::value);
-            let lo = bytes.get(i + 2).copied().and_then(hex::value);
-            let (Some(hi), Some(lo)) = (hi, lo) else {
-                return Err(reject("has a % that is not followed by two hex digits"));
-            };
-            let b = hi << 4 | lo;
-            if b == b'/' || b == b'\\' {
-                return Err(reject("must not contain an encoded slash or backslash"));
-            }
-            out.push(b);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
+    }
+}
+
+/// A normalised absolute directory; `/` is the root.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Dir(String);
+
+/// A normalised absolute path that names a file (never the root).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct FilePath(String);
+
+impl Dir {
+    pub fn root() -> Dir {
+        Dir("/".into())
+    }
+
+    pub fn parse(path: String) -> Result<Dir, Refusal> {
+        match normalised_error(&path) {
+            None => Ok(Dir(path)),
+            Some(why) => Err(reject(why)),
         }
     }
-    String::from_utf8(out).map_err(|_| reject("is not UTF-8 once decoded"))
-}
 
-/// A normalised absolute path, or the refusal naming what is wrong with it.
-pub fn checked(path: String) -> Result<String, Refusal> {
-    match normalised_error(&path) {
-        None => Ok(path),
-        Some(why) => Err(Refusal::RejectPath {
-            reason: why.to_string(),
-        }),
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.0 == "/"
+    }
+
+    /// The file `name` in this directory, if `name` is one segment.
+    pub fn file(&self, name: &str) -> Result<FilePath, Refusal> {
+        if name.contains('/') {
+            return Err(reject("must name a file without a slash"));
+        }
+        let path = if self.is_root() {
+            format!("/{name}")
+        } else {
+            format!("{}/{name}", self.0)
+        };
+        FilePath::parse(path)
+    }
+
+    /// Whether `other` is this directory or below it.
+    pub fn contains(&self, other: &Dir) -> bool {
+        self.is_root()
+            || other.0 == self.0
+            || (other.0.starts_with(&self.0) && other.0.as_bytes().get(self.0.len()) == Some(&b'/'))
     }
 }
 
-/// A file's path: normalised, absolute, and not the root.
-pub fn file(path: String) -> Result<String, Refusal> {
-    let path = checked(path)?;
-    if path == "/" {
-        return Err(Refusal::RejectPath {
-            reason: "must name a file, not the root".into(),
-        });
+impl FilePath {
+    pub fn parse(path: String) -> Result<FilePath, Refusal> {
+        let dir = Dir::parse(path)?;
+        if dir.is_root() {
+            return Err(reject("must name a file, not the root"));
+        }
+        Ok(FilePath(dir.0))
     }
-    Ok(path)
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The directory holding the file (`/a/b.jpg` -> `/a`, `/b.jpg` -> `/`).
+    pub fn parent(&self) -> Dir {
+        match self.0.rfind('/') {
+            Some(0) | None => Dir::root(),
+            Some(i) => Dir(self.0[..i].to_string()),
+        }
+    }
+
+    /// The last segment.
+    pub fn name(&self) -> &str {
+        self.0.rsplit('/').next().unwrap_or_default()
+    }
 }
 
-/// The directory holding `path` (`/a/b.jpg` -> `/a`, `/b.jpg` -> `/`).
-pub fn parent(path: &str) -> &str {
-    match path.rfind('/') {
-        Some(0) | None => "/",
-        Some(i) => &path[..i],
+macro_rules! string_conversions {
+    ($t:ident, $what:literal) => {
+        impl TryFrom<String> for $t {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                $t::parse(s.clone()).map_err(|r| match r {
+                    Refusal::RejectPath { reason } => format!("{s:?} is not {}: it {reason}", $what),
+                    other => other.message(),
+                })
+            }
+        }
+        impl From<$t> for String {
+            fn from(p: $t) -> String {
+                p.0
+            }
+        }
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+string_conversions!(Dir, "an absolute normalised directory");
+string_conversions!(FilePath, "an absolute normalised file path");
+
+/// Percent-decodes a raw URL path once. A `%` not followed by two hex
+/// digits, an encoded `/` or `\`, and a result that is not UTF-8 are refused.
+pub fn percent_decode(raw: &str) -> Result<String, Refusal> {
+    let bytes = raw.as_bytes();
+    for (i, _) in raw.match_indices('%') {
+        let hi = bytes.get(i + 1).copied().and_then(hex::value);
+        let lo = bytes.get(i + 2).copied().and_then(hex::value);
+        let (Some(hi), Some(lo)) = (hi, lo) else {
+            return Err(reject("has a % that is not followed by two hex digits"));
+        };
+        if matches!(hi << 4 | lo, b'/' | b'\\') {
+            return Err(reject("must not contain an encoded slash or backslash"));
+        }
     }
+    percent_decode_str(raw)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| reject("is not UTF-8 once decoded"))
 }
 
 #[cfg(test)]
@@ -103,15 +181,7 @@ mod tests {
 
     #[test]
     fn accepts_normalised() {
-        for p in [
-            "/",
-            "/a",
-            "/a/b",
-            "/a b/c.jpg",
-            "/ünï/çødé",
-            "/a/.hidden",
-            "/a/..b",
-        ] {
+        for p in ["/", "/a", "/a/b", "/a b/c.jpg", "/ünï/çødé", "/a/.hidden", "/a/..b"] {
             assert_eq!(normalised_error(p), None, "{p}");
         }
     }
@@ -123,6 +193,7 @@ mod tests {
             "/a\nb", "/a\u{7f}",
         ] {
             assert!(normalised_error(p).is_some(), "{p:?}");
+            assert!(Dir::parse(p.into()).is_err(), "{p:?}");
         }
         assert!(normalised_error(&format!("/{}", "a".repeat(1024))).is_some());
     }
@@ -132,32 +203,49 @@ mod tests {
         assert_eq!(percent_decode("/a%20b/%C3%A9.jpg").unwrap(), "/a b/é.jpg");
         assert_eq!(percent_decode("/a%252e").unwrap(), "/a%2e");
         assert_eq!(percent_decode("/plain").unwrap(), "/plain");
-        for bad in [
-            "/a%2Fb", "/a%2fb", "/a%5Cb", "/a%5cb", "/a%", "/a%4", "/a%zz", "/%FF",
-        ] {
-            assert_eq!(
-                percent_decode(bad).unwrap_err().code(),
-                "PATH_INVALID",
-                "{bad}"
-            );
+        for bad in ["/a%2Fb", "/a%2fb", "/a%5Cb", "/a%5cb", "/a%", "/a%4", "/a%zz", "/%FF", "/a%+1"] {
+            assert_eq!(percent_decode(bad).unwrap_err().code(), "PATH_INVALID", "{bad}");
         }
         // Decoded dot segments, NUL and control characters are caught by the check.
         for bad in ["/a/%2E%2E/b", "/a/%2e", "/a%00b", "/a%0Ab", "/a//b"] {
             let decoded = percent_decode(bad).unwrap();
-            assert_eq!(
-                checked(decoded).unwrap_err().code(),
-                "PATH_INVALID",
-                "{bad}"
-            );
+            assert_eq!(Dir::parse(decoded).unwrap_err().code(), "PATH_INVALID", "{bad}");
         }
-        assert!(file("/".into()).is_err());
-        assert_eq!(file("/a.jpg".into()).unwrap(), "/a.jpg");
+        assert!(FilePath::parse("/".into()).is_err());
+        assert_eq!(FilePath::parse("/a.jpg".into()).unwrap().as_str(), "/a.jpg");
     }
 
     #[test]
-    fn parents() {
-        assert_eq!(parent("/a/b/c.jpg"), "/a/b");
-        assert_eq!(parent("/c.jpg"), "/");
-        assert_eq!(parent("/"), "/");
+    fn parents_and_names() {
+        let f = |s: &str| FilePath::parse(s.into()).unwrap();
+        assert_eq!(f("/a/b/c.jpg").parent().as_str(), "/a/b");
+        assert_eq!(f("/c.jpg").parent(), Dir::root());
+        assert_eq!(f("/a/b/c.jpg").name(), "c.jpg");
+        let d = Dir::parse("/a".into()).unwrap();
+        assert_eq!(d.file("x.jpg").unwrap().as_str(), "/a/x.jpg");
+        assert_eq!(Dir::root().file("x.jpg").unwrap().as_str(), "/x.jpg");
+        assert!(d.file("..").is_err());
+        assert!(d.file("a/b").is_err());
+    }
+
+    #[test]
+    fn containment() {
+        let d = |s: &str| Dir::parse(s.into()).unwrap();
+        assert!(d("/a").contains(&d("/a")));
+        assert!(d("/a").contains(&d("/a/b")));
+        assert!(!d("/a").contains(&d("/ab")));
+        assert!(!d("/a/b").contains(&d("/a")));
+        assert!(Dir::root().contains(&d("/x")));
+    }
+
+    #[test]
+    fn serde_reads_only_normalised_paths() {
+        let e = serde_json::from_str::<Dir>("\"/a/../b\"").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("\"/a/../b\" is not an absolute normalised directory: it must not have . or .. segments"),
+            "{e}"
+        );
+        assert_eq!(serde_json::from_str::<Dir>("\"/a\"").unwrap(), Dir("/a".into()));
     }
 }

@@ -1,6 +1,10 @@
 //! Permission names, as in the Filerobot documents, and sets of them.
 
-use crate::core::refusal::Refusal;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 macro_rules! permissions {
     ($($variant:ident => $name:literal,)*) => {
@@ -47,15 +51,6 @@ permissions! {
     AccessManage => "ACCESS_MANAGE",
 }
 
-/// Which permissions a list may name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Holder {
-    /// Templates and SASS keys: every permission but ACCESS_*.
-    Template,
-    /// API secret keys: every permission.
-    ApiKey,
-}
-
 impl Permission {
     /// Parses a name; `DIR_MOV` is the documents' older spelling of `DIR_MOVE`.
     pub fn parse(name: &str) -> Option<Permission> {
@@ -70,25 +65,67 @@ impl Permission {
     }
 
     /// Whether templates and SASS keys may hold it (ACCESS_* is for API keys).
-    pub fn fits(self, holder: Holder) -> bool {
-        holder == Holder::ApiKey
-            || !matches!(self, Permission::AccessRead | Permission::AccessManage)
+    pub fn fits_keys(self) -> bool {
+        !matches!(self, Permission::AccessRead | Permission::AccessManage)
     }
 }
 
-/// A set of permissions, held as a bit mask.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+impl Serialize for Permission {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Permission {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Permission::parse(&name)
+            .ok_or_else(|| de::Error::custom(format_args!("unknown permission {name:?}")))
+    }
+}
+
+/// A permission a template or SASS key may hold: any but ACCESS_*.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyPermission(pub Permission);
+
+impl<'de> Deserialize<'de> for KeyPermission {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let p = Permission::deserialize(d)?;
+        if !p.fits_keys() {
+            return Err(de::Error::custom(format_args!(
+                "{} is a permission of API secret keys only",
+                p.name()
+            )));
+        }
+        Ok(KeyPermission(p))
+    }
+}
+
+/// A set of permissions, held as a bit mask; read and written as a JSON
+/// list of names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub struct Permissions(u32);
 
 impl Permissions {
-    /// Every permission `holder` may hold.
-    pub fn all(holder: Holder) -> Self {
-        Permissions(
-            Permission::ALL
-                .iter()
-                .filter(|p| p.fits(holder))
-                .fold(0, |m, p| m | p.bit()),
-        )
+    /// Every permission, ACCESS_* included.
+    pub fn all() -> Self {
+        Permission::ALL.iter().fold(Permissions(0), |s, p| s.with(*p))
+    }
+
+    /// Every permission a template or SASS key may hold.
+    pub fn all_for_keys() -> Self {
+        Permission::ALL
+            .iter()
+            .filter(|p| p.fits_keys())
+            .fold(Permissions(0), |s, p| s.with(*p))
+    }
+
+    pub fn with(self, p: Permission) -> Self {
+        Permissions(self.0 | p.bit())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
     }
 
     /// Whether every permission of `self` is in `other`.
@@ -105,10 +142,6 @@ impl Permissions {
         self.0 & p.bit() != 0
     }
 
-    pub fn insert(&mut self, p: Permission) {
-        self.0 |= p.bit();
-    }
-
     pub fn iter(self) -> impl Iterator<Item = Permission> {
         Permission::ALL
             .iter()
@@ -119,40 +152,87 @@ impl Permissions {
     pub fn names(self) -> Vec<&'static str> {
         self.iter().map(Permission::name).collect()
     }
+}
 
-    /// Parses a JSON list of names that `holder` may hold; `field` names the
-    /// list in refusals.
-    pub fn from_json(
-        value: &crate::core::json::Value,
-        field: &dyn std::fmt::Display,
-        holder: Holder,
-    ) -> Result<Self, Refusal> {
-        let list = value
-            .as_array()
-            .ok_or_else(|| Refusal::field(field, "must be a list of permission names"))?;
+impl FromIterator<Permission> for Permissions {
+    fn from_iter<I: IntoIterator<Item = Permission>>(iter: I) -> Self {
+        iter.into_iter().fold(Permissions(0), Permissions::with)
+    }
+}
+
+impl Serialize for Permissions {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+/// Reads a list of names, each as a `P`.
+struct SetVisitor<P>(PhantomData<P>);
+
+impl<'de, P: Deserialize<'de> + Into<Permission>> Visitor<'de> for SetVisitor<P> {
+    type Value = Permissions;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of permission names")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Permissions, A::Error> {
         let mut set = Permissions::default();
-        for (i, item) in list.iter().enumerate() {
-            let name = item
-                .as_str()
-                .ok_or_else(|| Refusal::field(format!("{field}[{i}]"), "must be a string"))?;
-            let p = Permission::parse(name)
-                .filter(|p| p.fits(holder))
-                .ok_or_else(|| {
-                    Refusal::field(
-                        format!("{field}[{i}]"),
-                        format!("unknown permission {name:?}"),
-                    )
-                })?;
-            set.insert(p);
+        while let Some(p) = seq.next_element::<P>()? {
+            set = set.with(p.into());
         }
         Ok(set)
+    }
+}
+
+impl From<KeyPermission> for Permission {
+    fn from(p: KeyPermission) -> Permission {
+        p.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Permissions {
+    /// Any permission (API secret keys); see `KeyPermissions` for keys.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_seq(SetVisitor::<Permission>(PhantomData))
+    }
+}
+
+/// The permissions of a template or SASS key: never ACCESS_*.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash, Serialize)]
+#[serde(transparent)]
+pub struct KeyPermissions(Permissions);
+
+impl KeyPermissions {
+    pub fn new(set: Permissions) -> Option<KeyPermissions> {
+        set.is_subset(Permissions::all_for_keys())
+            .then_some(KeyPermissions(set))
+    }
+
+    pub fn set(self) -> Permissions {
+        self.0
+    }
+
+    pub fn contains(self, p: Permission) -> bool {
+        self.0.contains(p)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyPermissions {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_seq(SetVisitor::<KeyPermission>(PhantomData))
+            .map(KeyPermissions)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::json::json;
+    use serde_json::json;
 
     #[test]
     fn names_round_trip() {
@@ -165,25 +245,24 @@ mod tests {
     }
 
     #[test]
-    fn set_from_json() {
-        let t = Holder::Template;
-        let s =
-            Permissions::from_json(&json!(["FILE_UPLOAD", "DIR_MOV"]), &"permissions", t).unwrap();
+    fn sets_read_and_write_names() {
+        let s: KeyPermissions = serde_json::from_value(json!(["FILE_UPLOAD", "DIR_MOV"])).unwrap();
         assert!(s.contains(Permission::FileUpload));
         assert!(s.contains(Permission::DirMove));
         assert!(!s.contains(Permission::FileDelete));
-        assert_eq!(s.names(), vec!["FILE_UPLOAD", "DIR_MOVE"]);
-        let e =
-            Permissions::from_json(&json!(["FILE_UPLOAD", "NOPE"]), &"permissions", t).unwrap_err();
-        assert_eq!(e.message(), "permissions[1]: unknown permission \"NOPE\"");
-        assert!(Permissions::from_json(&json!("FILE_UPLOAD"), &"permissions", t).is_err());
-        assert!(Permissions::from_json(&json!(["ACCESS_READ"]), &"permissions", t).is_err());
-        let a = Permissions::from_json(&json!(["ACCESS_READ"]), &"p", Holder::ApiKey).unwrap();
+        assert_eq!(s.set().names(), vec!["FILE_UPLOAD", "DIR_MOVE"]);
+        assert_eq!(serde_json::to_value(s).unwrap(), json!(["FILE_UPLOAD", "DIR_MOVE"]));
+        let e = serde_json::from_value::<KeyPermissions>(json!(["FILE_UPLOAD", "NOPE"])).unwrap_err();
+        assert_eq!(e.to_string(), "unknown permission \"NOPE\"");
+        assert!(serde_json::from_value::<KeyPermissions>(json!("FILE_UPLOAD")).is_err());
+        assert!(serde_json::from_value::<KeyPermissions>(json!(["ACCESS_READ"])).is_err());
+        let a: Permissions = serde_json::from_value(json!(["ACCESS_READ"])).unwrap();
         assert!(a.contains(Permission::AccessRead));
-        assert_eq!(Permissions::all(t).iter().count(), 23);
-        assert_eq!(Permissions::all(Holder::ApiKey).iter().count(), 25);
-        assert!(s.is_subset(Permissions::all(t)));
-        assert!(!a.is_subset(s));
-        assert_eq!(a.missing_from(s), vec!["ACCESS_READ"]);
+        assert!(KeyPermissions::new(a).is_none());
+        assert_eq!(Permissions::all_for_keys().iter().count(), 23);
+        assert_eq!(Permissions::all().iter().count(), 25);
+        assert!(s.set().is_subset(Permissions::all_for_keys()));
+        assert!(!a.is_subset(s.set()));
+        assert_eq!(a.missing_from(s.set()), vec!["ACCESS_READ"]);
     }
 }

@@ -5,6 +5,8 @@
 //! Messages name what was wrong (a field, a setting, a permission) but never
 //! carry internal detail such as a storage error or a stack trace.
 
+use serde::Serialize;
+
 use crate::core::permission::Permission;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,8 +82,7 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// `field` is a dotted path, or anything that prints as one: fields.rs
-    /// builds paths only when a refusal needs them.
+    /// `field` is a dotted path, such as `upload.dir_scope[1]`.
     pub fn field(field: impl std::fmt::Display, reason: impl Into<String>) -> Self {
         Refusal::RejectField {
             field: field.to_string(),
@@ -267,14 +268,23 @@ impl Refusal {
     }
 
     /// The error body every refusal is sent as.
-    pub fn to_json(&self) -> crate::core::json::Value {
-        crate::core::json::object([
-            ("status", "error".into()),
-            ("code", self.code().into()),
-            ("msg", self.message().into()),
-            ("hint", self.hint().into()),
-        ])
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            status: "error",
+            code: self.code(),
+            msg: self.message(),
+            hint: self.hint(),
+        }
     }
+}
+
+/// `{"status":"error","code","msg","hint"}`.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    pub status: &'static str,
+    pub code: &'static str,
+    pub msg: String,
+    pub hint: &'static str,
 }
 
 #[cfg(test)]
@@ -283,11 +293,15 @@ mod tests {
 
     #[test]
     fn body_has_the_four_fields() {
-        let body = Refusal::field("upload.max", "must be a positive integer").to_json();
+        let body = serde_json::to_value(
+            Refusal::field("upload.max", "must be a positive integer").body(),
+        )
+        .unwrap();
         assert_eq!(body["status"], "error");
         assert_eq!(body["code"], "INVALID_FIELD");
         assert_eq!(body["msg"], "upload.max: must be a positive integer");
         assert!(body["hint"].as_str().is_some_and(|h| !h.is_empty()));
+        assert_eq!(body.as_object().unwrap().len(), 4);
     }
 
     #[test]

@@ -1,11 +1,9 @@
 //! The routing table: method and path to a `Route`, or the refusal (404, 405,
 //! 400 for a malformed project) the shell sends instead.
 
-use crate::core::api_key::is_api_key_id;
-use crate::core::gateway::Verb;
-use crate::core::key::is_key_id;
+use crate::core::id::{ApiKeyId, KeyId, Project, TemplateId};
 use crate::core::refusal::Refusal;
-use crate::core::template::is_template_id;
+use crate::core::request::Verb;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -16,71 +14,64 @@ pub enum Route {
     ListApiKeys,
     CreateApiKey,
     ReadApiKey {
-        id: String,
+        id: ApiKeyId,
     },
     PatchApiKey {
-        id: String,
+        id: ApiKeyId,
     },
     DeleteApiKey {
-        id: String,
+        id: ApiKeyId,
     },
     /// `DELETE /{project}/v5/keys/{key_id}`: revoke one issued SASS key.
     RevokeKey {
-        project: String,
-        key_id: String,
+        project: Project,
+        key_id: KeyId,
     },
     /// `GET /{project}/v5/key/introspect`: what the presented key is and has left.
     Introspect {
-        project: String,
+        project: Project,
     },
     /// `GET /{project}/demo/{template}`: the demo upload page (when `DEMO` is set).
     Demo {
-        project: String,
-        template: String,
+        project: Project,
+        template: TemplateId,
     },
     /// `GET /{project}/key/{template}`: issue a key from a template.
     IssueKey {
-        project: String,
-        template: String,
+        project: Project,
+        template: TemplateId,
     },
-    /// `POST /{project}/key`: mint a key from the body, with an API key.
+    /// `POST /{project}/key`: mint a key from the body.
     MintKey {
-        project: String,
+        project: Project,
     },
     ListTemplates {
-        project: String,
+        project: Project,
     },
     CreateTemplate {
-        project: String,
+        project: Project,
     },
     ReadTemplate {
-        project: String,
-        id: String,
+        project: Project,
+        id: TemplateId,
     },
     PatchTemplate {
-        project: String,
-        id: String,
+        project: Project,
+        id: TemplateId,
     },
     DeleteTemplate {
-        project: String,
-        id: String,
+        project: Project,
+        id: TemplateId,
     },
     /// `/{project}/v5/files/{path}[/move|/meta]` and `/{project}/v5/list`:
     /// storage requests through the gateway. `path` is the file's path as
     /// sent (percent-encoded); for `List` it is empty (the folder is a query
     /// parameter).
     Storage {
-        project: String,
+        project: Project,
         verb: Verb,
         path: String,
     },
-}
-
-/// A project: the first path segment, `[a-z0-9]{1,32}`.
-pub fn is_project(s: &str) -> bool {
-    (1..=32).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 enum Shape {
@@ -136,10 +127,9 @@ fn company(method: &str, segments: &[&str]) -> Option<Result<Route, Refusal>> {
             },
         ),
         ["v5", "api-keys", id] => {
-            if !is_api_key_id(id) {
+            let Some(id) = ApiKeyId::parse(id) else {
                 return Some(Err(Refusal::MissApiKey));
-            }
-            let id = id.to_string();
+            };
             (
                 "GET, PATCH, DELETE, OPTIONS",
                 match method {
@@ -187,39 +177,39 @@ pub fn route(method: &str, path: &str) -> Result<Route, Refusal> {
     if !allow.split(", ").any(|m| m == method) {
         return Err(Refusal::RejectMethod { allow });
     }
-    if !is_project(project) {
-        return Err(Refusal::RejectProject);
-    }
-    if matches!(shape, Shape::Key | Shape::Template | Shape::Demo) && !is_template_id(id) {
-        return Err(Refusal::MissTemplate);
-    }
-    if matches!(shape, Shape::Revoke) && !is_key_id(id) {
-        return Err(Refusal::field(
-            "key_id",
-            "must be the 32 hex digits of a key id",
-        ));
-    }
-    let (project, id) = (project.to_string(), id.to_string());
+    let project = Project::parse(project).ok_or(Refusal::RejectProject)?;
+    let template = || TemplateId::parse(id).ok_or(Refusal::MissTemplate);
     Ok(match (shape, method) {
         (Shape::Key, _) => Route::IssueKey {
             project,
-            template: id,
+            template: template()?,
+        },
+        (Shape::Demo, _) => Route::Demo {
+            project,
+            template: template()?,
         },
         (Shape::Keys, _) => Route::MintKey { project },
         (Shape::Templates, "GET") => Route::ListTemplates { project },
         (Shape::Templates, _) => Route::CreateTemplate { project },
-        (Shape::Template, "GET") => Route::ReadTemplate { project, id },
-        (Shape::Template, "PATCH") => Route::PatchTemplate { project, id },
-        (Shape::Template, _) => Route::DeleteTemplate { project, id },
+        (Shape::Template, "GET") => Route::ReadTemplate {
+            project,
+            id: template()?,
+        },
+        (Shape::Template, "PATCH") => Route::PatchTemplate {
+            project,
+            id: template()?,
+        },
+        (Shape::Template, _) => Route::DeleteTemplate {
+            project,
+            id: template()?,
+        },
         (Shape::Revoke, _) => Route::RevokeKey {
             project,
-            key_id: id,
+            key_id: KeyId::parse(id).ok_or_else(|| {
+                Refusal::field("key_id", "must be the 32 hex digits of a key id")
+            })?,
         },
         (Shape::Introspect, _) => Route::Introspect { project },
-        (Shape::Demo, _) => Route::Demo {
-            project,
-            template: id,
-        },
     })
 }
 
@@ -262,11 +252,9 @@ fn storage(method: &str, path: &str) -> Result<Option<Route>, Refusal> {
     } else {
         return Ok(None);
     };
-    if !is_project(project) {
-        return Err(Refusal::RejectProject);
-    }
+    let project = Project::parse(project).ok_or(Refusal::RejectProject)?;
     Ok(Some(Route::Storage {
-        project: project.to_string(),
+        project,
         verb,
         path: file,
     }))
@@ -278,12 +266,16 @@ const FILE_METHODS: &str = "GET, HEAD, PUT, DELETE, POST (…/move), OPTIONS";
 mod tests {
     use super::*;
 
+    fn demo() -> Project {
+        Project::parse("demo").unwrap()
+    }
+
     const T: &str = "SECU_3268740E1C82464B9BC350D868F966CB";
 
     #[test]
     fn routes() {
-        let p = || "demo".to_string();
-        let t = || T.to_string();
+        let p = demo;
+        let t = || TemplateId::parse(T).unwrap();
         assert_eq!(
             route("GET", &format!("/demo/key/{T}")),
             Ok(Route::IssueKey {
@@ -393,7 +385,7 @@ mod tests {
                     if let Ok(r) = route(method, path) {
                         // Any project-shaped first segment is a {project}.
                         let (first, rest) = path[1..].split_once('/').unwrap_or((&path[1..], ""));
-                        let as_demo = if is_project(first) {
+                        let as_demo = if Project::parse(first).is_some() {
                             format!("/demo/{rest}")
                         } else {
                             path.clone()
@@ -445,21 +437,19 @@ mod tests {
         );
         assert_eq!(
             route("DELETE", "/v5/api-keys/root"),
-            Ok(Route::DeleteApiKey { id: "root".into() })
+            Ok(Route::DeleteApiKey { id: ApiKeyId::root() })
         );
         assert_eq!(route("GET", "/v5/api-keys/nope"), Err(Refusal::MissApiKey));
         assert_eq!(
             route("GET", "/demo/v5/key/introspect"),
-            Ok(Route::Introspect {
-                project: "demo".into()
-            })
+            Ok(Route::Introspect { project: demo() })
         );
         let k = "0123456789abcdef0123456789abcdef";
         assert_eq!(
             route("DELETE", &format!("/demo/v5/keys/{k}")),
             Ok(Route::RevokeKey {
-                project: "demo".into(),
-                key_id: k.into()
+                project: demo(),
+                key_id: KeyId::parse(k).unwrap()
             })
         );
         assert_eq!(
@@ -479,7 +469,7 @@ mod tests {
         let r = |m: &str, p: &str| route(m, p);
         let s = |verb: Verb, path: &str| {
             Ok(Route::Storage {
-                project: "demo".into(),
+                project: demo(),
                 verb,
                 path: path.into(),
             })

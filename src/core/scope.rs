@@ -1,50 +1,47 @@
 //! Directory scopes: `/a` allows exactly the directory /a, `/a/*` allows /a
 //! and everything below it, `/*` allows everything.
 
-use crate::core::path;
-use crate::core::refusal::Refusal;
+use serde::{Deserialize, Serialize};
+
+use crate::core::path::Dir;
 
 /// Most entries in one `dir_scope` list.
 pub const MAX_SCOPES: usize = 100;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct DirScope {
-    /// The directory, normalised (`/` for the root).
-    base: String,
+    /// The directory (`/` for the root).
+    base: Dir,
     /// Whether directories below `base` are allowed too (`/*` suffix).
     recursive: bool,
 }
 
 impl DirScope {
-    pub fn parse(text: &str) -> Result<DirScope, &'static str> {
+    pub fn parse(text: &str) -> Result<DirScope, String> {
         let (base, recursive) = match text.strip_suffix("/*") {
             Some("") => ("/", true),
             Some(base) => (base, true),
             None => (text, false),
         };
+        let bad = |why: &str| format!("{text:?} is not an absolute normalised directory: it {why}");
         if base.contains('*') {
-            return Err("may use * only as a final /*");
+            return Err(bad("may use * only as a final /*"));
         }
-        if let Some(why) = path::normalised_error(base) {
-            return Err(why);
-        }
-        Ok(DirScope {
-            base: base.to_string(),
-            recursive,
-        })
+        let base = Dir::parse(base.to_string()).map_err(|r| match r {
+            crate::core::refusal::Refusal::RejectPath { reason } => bad(&reason),
+            other => other.message(),
+        })?;
+        Ok(DirScope { base, recursive })
     }
 
-    /// Whether this scope allows the normalised directory `dir`.
-    pub fn allows(&self, dir: &str) -> bool {
-        if dir == self.base {
-            return true;
+    /// Whether this scope allows the directory `dir`.
+    pub fn allows(&self, dir: &Dir) -> bool {
+        if self.recursive {
+            self.base.contains(dir)
+        } else {
+            *dir == self.base
         }
-        if !self.recursive {
-            return false;
-        }
-        self.base == "/"
-            || (dir.starts_with(self.base.as_str())
-                && dir.as_bytes().get(self.base.len()) == Some(&b'/'))
     }
 
     /// Whether every directory this scope allows is allowed by `other`.
@@ -65,23 +62,55 @@ impl DirScope {
     }
 }
 
+impl TryFrom<String> for DirScope {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        DirScope::parse(&s)
+    }
+}
+
+impl From<DirScope> for String {
+    fn from(s: DirScope) -> String {
+        s.to_text()
+    }
+}
+
 /// A `dir_scope` list; a directory is allowed when any entry allows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<DirScope>")]
 pub struct Scopes(Vec<DirScope>);
 
 impl Default for Scopes {
     /// Every directory.
     fn default() -> Self {
         Scopes(vec![DirScope {
-            base: "/".into(),
+            base: Dir::root(),
             recursive: true,
         }])
     }
 }
 
+impl TryFrom<Vec<DirScope>> for Scopes {
+    type Error = String;
+    fn try_from(list: Vec<DirScope>) -> Result<Self, String> {
+        if list.is_empty() {
+            return Err("must not be empty; leave it out to allow every directory".into());
+        }
+        if list.len() > MAX_SCOPES {
+            return Err(format!("must have at most {MAX_SCOPES} entries"));
+        }
+        Ok(Scopes(list))
+    }
+}
+
 impl Scopes {
-    pub fn allows(&self, dir: &str) -> bool {
+    pub fn allows(&self, dir: &Dir) -> bool {
         self.0.iter().any(|s| s.allows(dir))
+    }
+
+    /// Whether this is the default, every directory.
+    pub fn is_everything(&self) -> bool {
+        *self == Scopes::default()
     }
 
     /// The first entry of `self` that `other` does not cover, if any.
@@ -95,49 +124,12 @@ impl Scopes {
     pub fn to_texts(&self) -> Vec<String> {
         self.0.iter().map(DirScope::to_text).collect()
     }
-
-    /// Parses a list of scope strings; `field` names it in refusals.
-    pub fn from_json(
-        value: &crate::core::json::Value,
-        field: &dyn std::fmt::Display,
-    ) -> Result<Scopes, Refusal> {
-        let list = value
-            .as_array()
-            .ok_or_else(|| Refusal::field(field, "must be a list of directories"))?;
-        if list.is_empty() {
-            return Err(Refusal::field(
-                field,
-                "must not be empty; leave it out to allow every directory",
-            ));
-        }
-        if list.len() > MAX_SCOPES {
-            return Err(Refusal::field(
-                field,
-                format!("must have at most {MAX_SCOPES} entries"),
-            ));
-        }
-        let mut scopes = Vec::with_capacity(list.len());
-        for (i, item) in list.iter().enumerate() {
-            let at = || format!("{field}[{i}]");
-            let text = item
-                .as_str()
-                .ok_or_else(|| Refusal::field(at(), "must be a string"))?;
-            let scope = DirScope::parse(text).map_err(|why| {
-                Refusal::field(
-                    at(),
-                    format!("{text:?} is not an absolute normalised directory: it {why}"),
-                )
-            })?;
-            scopes.push(scope);
-        }
-        Ok(Scopes(scopes))
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::json::json;
+    use serde_json::json;
     use proptest::prelude::*;
 
     fn scope(s: &str) -> DirScope {
@@ -147,21 +139,21 @@ mod tests {
     #[test]
     fn exact_and_recursive() {
         let a = scope("/a");
-        assert!(a.allows("/a"));
-        assert!(!a.allows("/a/b"));
-        assert!(!a.allows("/"));
+        assert!(a.allows(&dir("/a")));
+        assert!(!a.allows(&dir("/a/b")));
+        assert!(!a.allows(&dir("/")));
         let a_star = scope("/a/*");
-        assert!(a_star.allows("/a"));
-        assert!(a_star.allows("/a/b"));
-        assert!(a_star.allows("/a/b/c"));
-        assert!(!a_star.allows("/ab"));
-        assert!(!a_star.allows("/"));
+        assert!(a_star.allows(&dir("/a")));
+        assert!(a_star.allows(&dir("/a/b")));
+        assert!(a_star.allows(&dir("/a/b/c")));
+        assert!(!a_star.allows(&dir("/ab")));
+        assert!(!a_star.allows(&dir("/")));
         let all = scope("/*");
-        assert!(all.allows("/"));
-        assert!(all.allows("/x/y"));
+        assert!(all.allows(&dir("/")));
+        assert!(all.allows(&dir("/x/y")));
         let root = scope("/");
-        assert!(root.allows("/"));
-        assert!(!root.allows("/x"));
+        assert!(root.allows(&dir("/")));
+        assert!(!root.allows(&dir("/x")));
     }
 
     #[test]
@@ -178,15 +170,32 @@ mod tests {
 
     #[test]
     fn list_names_the_entry() {
-        let e = Scopes::from_json(&json!(["/ok", "bad"]), &"upload.dir_scope").unwrap_err();
+        let e = crate::core::body::typed::<Holder>(json!({"s": ["/ok", "bad"]}), "upload").unwrap_err();
         assert!(
-            e.message().starts_with("upload.dir_scope[1]: \"bad\""),
+            e.message().starts_with("upload.s[1]: \"bad\" is not an absolute normalised directory"),
             "{}",
             e.message()
         );
-        assert!(Scopes::from_json(&json!([]), &"upload.dir_scope").is_err());
+        let e = crate::core::body::typed::<Holder>(json!({"s": []}), "").unwrap_err();
+        assert_eq!(e.message(), "s: must not be empty; leave it out to allow every directory");
         assert_eq!(Scopes::default().to_texts(), vec!["/*"]);
-        assert!(Scopes::default().allows("/any/where"));
+        assert!(Scopes::default().allows(&dir("/any/where")));
+        assert!(Scopes::default().is_everything());
+        assert_eq!(serde_json::to_value(scopes(&["/a/*", "/b"])).unwrap(), json!(["/a/*", "/b"]));
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Holder {
+        #[allow(dead_code)]
+        s: Scopes,
+    }
+
+    fn scopes(list: &[&str]) -> Scopes {
+        serde_json::from_value(json!(list)).unwrap()
+    }
+
+    fn dir(s: &str) -> Dir {
+        Dir::parse(s.into()).unwrap()
     }
 
     #[test]
@@ -202,8 +211,8 @@ mod tests {
         assert!(!within("/ab", "/a/*"));
         assert!(!within("/a", "/a/b/*"));
         assert!(!within("/*", "/a/*"));
-        let parent = Scopes::from_json(&json!(["/a/*", "/x"]), &"p").unwrap();
-        let child = Scopes::from_json(&json!(["/a/b", "/x", "/y"]), &"c").unwrap();
+        let parent = scopes(&["/a/*", "/x"]);
+        let child = scopes(&["/a/b", "/x", "/y"]);
         assert_eq!(child.first_outside(&parent), Some("/y".to_string()));
         assert_eq!(
             Scopes::default().first_outside(&parent),
@@ -212,27 +221,76 @@ mod tests {
         assert_eq!(parent.first_outside(&Scopes::default()), None);
     }
 
+    /// A directory of 0 to 3 segments from a small alphabet, so that
+    /// generated directories often share prefixes.
+    fn arb_dir() -> impl Strategy<Value = String> {
+        proptest::collection::vec("[ab]{1,2}", 0..4).prop_map(|segs| {
+            if segs.is_empty() { "/".to_string() } else { format!("/{}", segs.join("/")) }
+        })
+    }
+
+    fn text(base: &str, recursive: bool) -> String {
+        match (recursive, base) {
+            (true, "/") => "/*".into(),
+            (true, b) => format!("{b}/*"),
+            (false, b) => b.into(),
+        }
+    }
+
+    fn join(a: &str, b: &str) -> String {
+        match (a, b) {
+            ("/", b) => b.to_string(),
+            (a, "/") => a.to_string(),
+            (a, b) => format!("{a}{b}"),
+        }
+    }
+
     proptest! {
-        /// If a scope is within another, every directory it allows, the other allows.
+        /// A scope built inside another is `within` it, and every directory
+        /// it allows, the other allows. Every generated case meets the
+        /// premise: the inner scope is made from the outer one.
         #[test]
-        fn within_implies_allows(a in "(/[ab]{1,2}){1,3}(/\\*)?", b in "(/[ab]{1,2}){0,2}/?\\*?", dir in "(/[ab]{1,2}){0,4}") {
-            let (Ok(a), Ok(b)) = (DirScope::parse(&a), DirScope::parse(&b)) else { return Ok(()); };
-            let dir = if dir.is_empty() { "/".to_string() } else { dir };
-            if a.within(&b) && a.allows(&dir) {
-                prop_assert!(b.allows(&dir));
-            }
+        fn within_implies_allows(
+            outer_base in arb_dir(), outer_rec: bool,
+            extra in arb_dir(), inner_rec: bool, below in arb_dir(),
+        ) {
+            let outer = scope(&text(&outer_base, outer_rec));
+            // Inside a recursive scope: its base plus any extra segments, of
+            // either kind. Inside an exact one: only the same exact scope.
+            let (inner_base, inner_rec) = if outer_rec {
+                (join(&outer_base, &extra), inner_rec)
+            } else {
+                (outer_base.clone(), false)
+            };
+            let inner = scope(&text(&inner_base, inner_rec));
+            prop_assert!(inner.within(&outer), "{} within {}", inner.to_text(), outer.to_text());
+            let allowed = if inner_rec { join(&inner_base, &below) } else { inner_base.clone() };
+            prop_assert!(inner.allows(&dir(&allowed)));
+            prop_assert!(outer.allows(&dir(&allowed)), "{} allows {allowed}", outer.to_text());
         }
 
+        /// The converse: when a scope is not within another, some directory it
+        /// allows is refused by the other (its base, or a child of its base).
+        #[test]
+        fn not_within_has_a_witness(a_base in arb_dir(), a_rec: bool, b_base in arb_dir(), b_rec: bool) {
+            let a = scope(&text(&a_base, a_rec));
+            let b = scope(&text(&b_base, b_rec));
+            if !a.within(&b) {
+                let child = dir(&join(&a_base, "/zz"));
+                let witness = [dir(&a_base), child].into_iter().find(|d| a.allows(d) && !b.allows(d));
+                prop_assert!(witness.is_some(), "{} vs {}", a.to_text(), b.to_text());
+            }
+        }
 
         /// `/a/*` allows exactly /a and the directories under /a, never a sibling
         /// that merely shares the prefix.
         #[test]
-        fn recursive_scope_is_a_subtree(base in "(/[a-c]{1,3}){1,3}", dir in "(/[a-c]{1,3}){0,4}") {
-            let dir = if dir.is_empty() { "/".to_string() } else { dir };
-            let allowed = scope(&format!("{base}/*")).allows(&dir);
-            let expected = dir == base || dir.starts_with(&format!("{base}/"));
+        fn recursive_scope_is_a_subtree(base in "(/[a-c]{1,3}){1,3}", d in "(/[a-c]{1,3}){0,4}") {
+            let d = if d.is_empty() { "/".to_string() } else { d };
+            let allowed = scope(&format!("{base}/*")).allows(&dir(&d));
+            let expected = d == base || d.starts_with(&format!("{base}/"));
             prop_assert_eq!(allowed, expected);
-            prop_assert_eq!(scope(&base).allows(&dir), dir == base);
+            prop_assert_eq!(scope(&base).allows(&dir(&d)), d == base);
         }
     }
 }

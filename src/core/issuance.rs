@@ -1,0 +1,102 @@
+//! Issuing keys: from a template (`GET /{project}/key/{template}`), the
+//! checks and the issue counter; and the claims of a new key.
+
+use crate::core::counter::Limit;
+use crate::core::id::{KeyId, Project};
+use crate::core::key::Claims;
+use crate::core::limiter::{Counter, LimiterName, Take};
+use crate::core::refusal::Refusal;
+use crate::core::restriction::{Client, counting_name};
+use crate::core::template::{KeySpec, Template};
+
+const MINUTE_MS: u64 = 60_000;
+
+/// May `client` get a key from `template` now? The template must be active
+/// and the page's origin allowed; the answer is the issue counter to take.
+pub fn plan(
+    project: &Project,
+    template: &Template,
+    client: &Client,
+    now_ms: u64,
+) -> Result<(LimiterName, Take), Refusal> {
+    if !template.body.active {
+        return Err(Refusal::DenyInactiveTemplate);
+    }
+    template.body.spec.policy.check_origin(client)?;
+    let limiter = LimiterName::Issue {
+        project: project.clone(),
+        template: template.id.clone(),
+        client: counting_name(client.ip),
+    };
+    let take = Take {
+        counters: vec![(
+            Counter::Issue,
+            Limit::Window {
+                limit: template.body.issue_limit_per_min.count(),
+                window_ms: MINUTE_MS,
+            },
+        )],
+        keep_until: now_ms + MINUTE_MS,
+    };
+    Ok((limiter, take))
+}
+
+/// The claims of a new key: `spec` from `now` (Unix seconds).
+pub fn claims(
+    project: &Project,
+    template: Option<&Template>,
+    spec: &KeySpec,
+    key_id: KeyId,
+    now: u64,
+) -> Claims {
+    Claims {
+        project: project.clone(),
+        template: template.map(|t| t.id.clone()),
+        key_id,
+        issued_at: now,
+        expires_at: now + spec.expiration(),
+        lineage: Vec::new(),
+        policy: spec.policy.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::id::TemplateId;
+    use crate::core::template::TemplateBody;
+    use serde_json::json;
+
+    fn template(body: serde_json::Value) -> Template {
+        Template::create(TemplateId::new([1; 16]), TemplateBody::from_json(body).unwrap(), 1)
+    }
+
+    #[test]
+    fn plans_the_issue_counter() {
+        let p = Project::parse("demo").unwrap();
+        let t = template(json!({"issue_limit_per_min": 7}));
+        let client = Client { ip: "192.0.2.1".parse().ok(), ..Client::default() };
+        let (name, take) = plan(&p, &t, &client, 1_000).unwrap();
+        assert_eq!(name.to_string(), format!("issue/demo/{}/192.0.2.1", t.id));
+        assert_eq!(take.keep_until, 61_000);
+        assert_eq!(take.counters[0].1.value(), 7);
+        let off = template(json!({"active": false}));
+        assert_eq!(plan(&p, &off, &client, 0).unwrap_err().code(), "TEMPLATE_INACTIVE");
+        let bound = template(json!({"allowed_origins": ["https://a.example"]}));
+        let page = |o: &str| Client { origin: Some(o.into()), ..Client::default() };
+        assert!(plan(&p, &bound, &page("https://a.example"), 0).is_ok());
+        assert_eq!(plan(&p, &bound, &page("https://b.example"), 0).unwrap_err().code(), "ORIGIN_NOT_ALLOWED");
+        assert!(plan(&p, &bound, &Client::default(), 0).is_ok(), "servers send no Origin");
+    }
+
+    #[test]
+    fn claims_of_a_new_key() {
+        let p = Project::parse("demo").unwrap();
+        let t = template(json!({"key_validity": {"expiration_duration": 60}, "permissions": ["FILE_UPLOAD"]}));
+        let c = claims(&p, Some(&t), &t.body.spec, KeyId::new([2; 16]), 100);
+        assert_eq!((c.issued_at, c.expires_at), (100, 160));
+        assert_eq!(c.template, Some(t.id.clone()));
+        assert_eq!(c.policy, t.body.spec.policy);
+        assert!(c.lineage.is_empty());
+    }
+}

@@ -1,0 +1,222 @@
+//! The request model: what a storage request asks to do (`Verb`, `Ask`), the
+//! operation it becomes once its paths are parsed (`Operation`), and the
+//! small JSON bodies of move and meta calls.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::core::body::typed;
+use crate::core::path::{self, Dir, FilePath};
+use crate::core::permission::Permission;
+use crate::core::refusal::Refusal;
+
+/// What a storage request asks to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Upload,
+    Fetch,
+    Delete,
+    Move,
+    SetMeta,
+    List,
+}
+
+/// A storage request as it arrived, before any check.
+#[derive(Debug, Clone)]
+pub struct Ask {
+    pub verb: Verb,
+    /// The file's path as sent in the URL (percent-encoded), or for `List`
+    /// the `folder` query parameter (already decoded).
+    pub path: String,
+    /// For `Move`: the destination from the JSON body (not percent-encoded).
+    pub to: Option<String>,
+    /// For `Upload`: the declared `Content-Length`.
+    pub length: Option<u64>,
+}
+
+/// A storage request once its paths are parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    Upload { path: FilePath, length: u64 },
+    Fetch { path: FilePath },
+    Delete { path: FilePath },
+    Move { from: FilePath, to: FilePath },
+    SetMeta { path: FilePath },
+    List { folder: Dir },
+}
+
+impl Verb {
+    /// The permissions that can allow this verb, before paths are parsed.
+    pub fn permissions(self) -> &'static [Permission] {
+        match self {
+            Verb::Upload => &[Permission::FileUpload],
+            Verb::Fetch => &[Permission::ObjectsFetch],
+            Verb::Delete => &[Permission::FileDelete],
+            Verb::Move => &[Permission::FileRename, Permission::FileMove],
+            Verb::SetMeta => &[Permission::FileMetaChange],
+            Verb::List => &[Permission::ObjectsList],
+        }
+    }
+}
+
+impl Operation {
+    pub fn permission(&self) -> Permission {
+        match self {
+            Operation::Upload { .. } => Permission::FileUpload,
+            Operation::Fetch { .. } => Permission::ObjectsFetch,
+            Operation::Delete { .. } => Permission::FileDelete,
+            Operation::Move { from, to } if from.parent() == to.parent() => Permission::FileRename,
+            Operation::Move { .. } => Permission::FileMove,
+            Operation::SetMeta { .. } => Permission::FileMetaChange,
+            Operation::List { .. } => Permission::ObjectsList,
+        }
+    }
+
+    /// Whether this is an upload (checked against `upload.dir_scope`, and
+    /// counted by the upload counters) rather than any other call.
+    pub fn is_upload(&self) -> bool {
+        matches!(self, Operation::Upload { .. })
+    }
+
+    /// The directories checked against a scope, with the action named in a refusal.
+    pub fn directories(&self) -> Vec<(&'static str, Dir)> {
+        match self {
+            Operation::Upload { path, .. } => vec![("upload into", path.parent())],
+            Operation::Fetch { path } => vec![("fetch from", path.parent())],
+            Operation::Delete { path } => vec![("delete in", path.parent())],
+            Operation::SetMeta { path } => vec![("change files in", path.parent())],
+            Operation::Move { from, to } => vec![
+                ("move files out of", from.parent()),
+                ("move files into", to.parent()),
+            ],
+            Operation::List { folder } => vec![("list", folder.clone())],
+        }
+    }
+}
+
+impl Ask {
+    /// Parses the paths: the validity half of the gateway's step 8.
+    pub fn operation(&self) -> Result<Operation, Refusal> {
+        let file = |raw: &str| FilePath::parse(path::percent_decode(raw)?);
+        Ok(match self.verb {
+            Verb::Upload => Operation::Upload {
+                path: file(&self.path)?,
+                length: self.length.unwrap_or(0),
+            },
+            Verb::Fetch => Operation::Fetch {
+                path: file(&self.path)?,
+            },
+            Verb::Delete => Operation::Delete {
+                path: file(&self.path)?,
+            },
+            Verb::SetMeta => Operation::SetMeta {
+                path: file(&self.path)?,
+            },
+            Verb::Move => {
+                let to = self
+                    .to
+                    .clone()
+                    .ok_or_else(|| Refusal::field("to", "is missing"))?;
+                Operation::Move {
+                    from: file(&self.path)?,
+                    to: FilePath::parse(to)?,
+                }
+            }
+            Verb::List => Operation::List {
+                folder: Dir::parse(self.path.clone())?,
+            },
+        })
+    }
+}
+
+/// Largest JSON body of a move or meta call.
+pub const MAX_SMALL_BODY: usize = 8 * 1024;
+/// Largest file metadata, serialised: R2 keeps it as custom metadata.
+pub const MAX_META: usize = 2048;
+
+/// The body of `POST …/move`: `{"to": "/new/path"}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveBody {
+    pub to: String,
+}
+
+impl MoveBody {
+    pub fn read(body: Value) -> Result<MoveBody, Refusal> {
+        typed(body, "")
+    }
+}
+
+/// The metadata of `PUT …/meta`: a JSON object, kept serialised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileMeta(String);
+
+impl FileMeta {
+    pub fn read(body: &Value) -> Result<FileMeta, Refusal> {
+        if !body.is_object() {
+            return Err(Refusal::RejectJson {
+                detail: "file metadata must be a JSON object".into(),
+            });
+        }
+        let text = body.to_string();
+        if text.len() > MAX_META {
+            return Err(Refusal::field(
+                "meta",
+                format!("must be at most {MAX_META} bytes as JSON"),
+            ));
+        }
+        Ok(FileMeta(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ask(verb: Verb, path: &str) -> Ask {
+        Ask {
+            verb,
+            path: path.into(),
+            to: None,
+            length: Some(1),
+        }
+    }
+
+    #[test]
+    fn operations_and_permissions() {
+        let mv = |from: &str, to: &str| Ask {
+            to: Some(to.into()),
+            ..ask(Verb::Move, from)
+        };
+        assert_eq!(mv("/a/x", "/a/y").operation().unwrap().permission(), Permission::FileRename);
+        assert_eq!(mv("/a/x", "/b/x").operation().unwrap().permission(), Permission::FileMove);
+        assert_eq!(mv("/a/x", "/b/../x").operation().unwrap_err().code(), "PATH_INVALID");
+        assert_eq!(ask(Verb::Move, "/a").operation().unwrap_err().message(), "to: is missing");
+        assert_eq!(ask(Verb::Upload, "/a%20b").operation().unwrap(), Operation::Upload {
+            path: FilePath::parse("/a b".into()).unwrap(),
+            length: 1,
+        });
+        assert_eq!(ask(Verb::Fetch, "/").operation().unwrap_err().code(), "PATH_INVALID");
+        assert_eq!(ask(Verb::List, "/").operation().unwrap(), Operation::List { folder: Dir::root() });
+        assert_eq!(ask(Verb::List, "/a/").operation().unwrap_err().code(), "PATH_INVALID");
+        let dirs = mv("/a/x", "/b/c/x").operation().unwrap().directories();
+        assert_eq!(dirs[0].1.as_str(), "/a");
+        assert_eq!(dirs[1].1.as_str(), "/b/c");
+    }
+
+    #[test]
+    fn small_bodies() {
+        assert_eq!(MoveBody::read(json!({"to": "/a/b"})).unwrap().to, "/a/b");
+        assert_eq!(MoveBody::read(json!({})).unwrap_err().message(), "to: is missing");
+        assert_eq!(MoveBody::read(json!({"to": 5})).unwrap_err().message(), "to: must be a string");
+        assert_eq!(MoveBody::read(json!({"to": "/a", "x": 1})).unwrap_err().message(), "x: unknown field");
+        assert_eq!(FileMeta::read(&json!({"alt": "cat"})).unwrap().as_str(), r#"{"alt":"cat"}"#);
+        assert_eq!(FileMeta::read(&json!([1])).unwrap_err().code(), "INVALID_JSON");
+        assert_eq!(FileMeta::read(&json!({"a": "x".repeat(3000)})).unwrap_err().code(), "INVALID_FIELD");
+    }
+}

@@ -597,7 +597,10 @@ mod tests {
         .unwrap();
         let p = Principal::Key(k);
         assert!(p.require(None, Permission::AccessRead).is_ok());
-        assert!(p.require(Project::parse("a").as_ref(), Permission::AccessRead).is_ok());
+        assert!(
+            p.require(Project::parse("a").as_ref(), Permission::AccessRead)
+                .is_ok()
+        );
         assert_eq!(
             p.require(Project::parse("b").as_ref(), Permission::AccessRead)
                 .unwrap_err()

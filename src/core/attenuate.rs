@@ -148,12 +148,20 @@ mod tests {
     }
 
     fn child(data: Value) -> Result<Claims, Refusal> {
-        attenuate(&parent(), json!({ "data": data }), NOW + 100, KeyId::new([1; 16]))
+        attenuate(
+            &parent(),
+            json!({ "data": data }),
+            NOW + 100,
+            KeyId::new([1; 16]),
+        )
     }
 
     #[test]
     fn the_parent_must_be_usable_and_hold_config_change() {
-        let active = KeyState { revoked: false, template: TemplateState::Active };
+        let active = KeyState {
+            revoked: false,
+            template: TemplateState::Active,
+        };
         let from = |ip: &str, country: &str| Client {
             ip: ip.parse().ok(),
             country: Some(country.into()),
@@ -162,14 +170,37 @@ mod tests {
         assert!(check_parent(&parent(), active, &from("10.1.1.1", "FR")).is_ok());
         let code = |state, client| check_parent(&parent(), state, &client).unwrap_err().code();
         assert_eq!(code(active, from("11.1.1.1", "FR")), "IP_NOT_ALLOWED");
-        assert_eq!(code(KeyState { revoked: true, ..active }, from("10.1.1.1", "FR")), "KEY_REVOKED");
         assert_eq!(
-            code(KeyState { revoked: false, template: TemplateState::Inactive }, from("10.1.1.1", "FR")),
+            code(
+                KeyState {
+                    revoked: true,
+                    ..active
+                },
+                from("10.1.1.1", "FR")
+            ),
+            "KEY_REVOKED"
+        );
+        assert_eq!(
+            code(
+                KeyState {
+                    revoked: false,
+                    template: TemplateState::Inactive
+                },
+                from("10.1.1.1", "FR")
+            ),
             "TEMPLATE_INACTIVE"
         );
-        let weak = attenuate(&parent(), json!({"data": {"permissions": ["FILE_UPLOAD"]}}), NOW, KeyId::new([3; 16])).unwrap();
+        let weak = attenuate(
+            &parent(),
+            json!({"data": {"permissions": ["FILE_UPLOAD"]}}),
+            NOW,
+            KeyId::new([3; 16]),
+        )
+        .unwrap();
         assert_eq!(
-            check_parent(&verified(&weak), active, &from("10.1.1.1", "FR")).unwrap_err().code(),
+            check_parent(&verified(&weak), active, &from("10.1.1.1", "FR"))
+                .unwrap_err()
+                .code(),
             "PERMISSION_DENIED"
         );
     }

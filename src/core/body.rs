@@ -75,7 +75,9 @@ impl<'de> Visitor<'de> for StrictVisitor {
         while let Some(key) = map.next_key::<String>()? {
             let Strict(value) = map.next_value()?;
             if out.contains_key(&key) {
-                return Err(de::Error::custom(format_args!("the key {key:?} appears twice")));
+                return Err(de::Error::custom(format_args!(
+                    "the key {key:?} appears twice"
+                )));
             }
             out.insert(key, value);
         }
@@ -259,7 +261,9 @@ mod tests {
             "upload: must be an object"
         );
         assert_eq!(
-            refusal(json!({"name": "a", "upload": {"limit_per_source_ip": 1, "limit_per_ip_source": 2}})),
+            refusal(
+                json!({"name": "a", "upload": {"limit_per_source_ip": 1, "limit_per_ip_source": 2}})
+            ),
             "upload.limit_per_source_ip: give either limit_per_source_ip or limit_per_ip_source, not both"
         );
         assert_eq!(
@@ -286,8 +290,15 @@ mod tests {
 
     #[test]
     fn duplicate_keys_are_refused() {
-        assert_eq!(parse(br#"{"a":1,"b":{"c":[1,{"d":null}]}}"#).unwrap(), json!({"a":1,"b":{"c":[1,{"d":null}]}}));
-        for dup in [r#"{"a":1,"a":2}"#, r#"{"x":{"a":1,"a":1}}"#, r#"[{"a":1,"a":2}]"#] {
+        assert_eq!(
+            parse(br#"{"a":1,"b":{"c":[1,{"d":null}]}}"#).unwrap(),
+            json!({"a":1,"b":{"c":[1,{"d":null}]}})
+        );
+        for dup in [
+            r#"{"a":1,"a":2}"#,
+            r#"{"x":{"a":1,"a":1}}"#,
+            r#"[{"a":1,"a":2}]"#,
+        ] {
             let e = parse(dup.as_bytes()).unwrap_err();
             assert_eq!(e.code(), "INVALID_JSON");
             assert!(e.message().contains("appears twice"), "{}", e.message());
@@ -299,8 +310,14 @@ mod tests {
     #[test]
     fn merge_patches() {
         let mut doc = json!({"a": 1, "b": {"c": 2, "d": 3}, "e": [1]});
-        merge_patch(&mut doc, &json!({"a": null, "b": {"c": 5, "x": {"y": 1}}, "e": {"f": 1}}));
-        assert_eq!(doc, json!({"b": {"c": 5, "d": 3, "x": {"y": 1}}, "e": {"f": 1}}));
+        merge_patch(
+            &mut doc,
+            &json!({"a": null, "b": {"c": 5, "x": {"y": 1}}, "e": {"f": 1}}),
+        );
+        assert_eq!(
+            doc,
+            json!({"b": {"c": 5, "d": 3, "x": {"y": 1}}, "e": {"f": 1}})
+        );
         let mut doc = json!({"a": 1});
         merge_patch(&mut doc, &json!([1]));
         assert_eq!(doc, json!([1]));
@@ -311,7 +328,9 @@ mod tests {
         let mut v = json!({"a": null, "b": {"c": null, "d": 1}, "e": [null]});
         drop_nulls(&mut v);
         assert_eq!(v, json!({"b": {"d": 1}, "e": [null]}));
-        let Value::Object(mut m) = json!({"a": 1, "b": 2, "c": 3}) else { unreachable!() };
+        let Value::Object(mut m) = json!({"a": 1, "b": 2, "c": 3}) else {
+            unreachable!()
+        };
         assert_eq!(split_off(&mut m, &["a", "c", "z"]), json!({"a": 1, "c": 3}));
         assert_eq!(Value::Object(m), json!({"b": 2}));
     }

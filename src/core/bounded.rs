@@ -103,10 +103,21 @@ mod tests {
     fn only_whole_numbers_in_range() {
         assert_eq!(serde_json::from_str::<Bounded<10>>("5").unwrap().get(), 5);
         assert_eq!(serde_json::from_str::<Bounded<10>>("10").unwrap().get(), 10);
-        for bad in ["0", "-1", "11", "1.5", "5.0", "\"5\"", "1e300", "18446744073709551615", "null"] {
+        for bad in [
+            "0",
+            "-1",
+            "11",
+            "1.5",
+            "5.0",
+            "\"5\"",
+            "1e300",
+            "18446744073709551615",
+            "null",
+        ] {
             let e = serde_json::from_str::<Bounded<10>>(bad).unwrap_err();
             assert!(
-                e.to_string().contains("expected a whole number from 1 to 10"),
+                e.to_string()
+                    .contains("expected a whole number from 1 to 10"),
                 "{bad}: {e}"
             );
         }

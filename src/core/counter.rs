@@ -282,9 +282,7 @@ mod tests {
 
     #[test]
     fn state_is_stored_compactly() {
-        let s = total(3)
-            .take(&CounterState::default(), 0)
-            .unwrap();
+        let s = total(3).take(&CounterState::default(), 0).unwrap();
         assert_eq!(s.encode(), [1, 0, 0, 0, 0, 0, 0, 0]);
         let w = window(3).take(&s, 258).unwrap();
         assert_eq!(w.encode()[8..], [2, 1, 0, 0, 0, 0, 0, 0]);

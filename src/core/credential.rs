@@ -58,8 +58,14 @@ mod tests {
     #[test]
     fn reads_the_header() {
         assert_eq!(Presented::read(None), Err(NO_KEY));
-        assert_eq!(Presented::read(Some("SASS__v2__x")), Ok(Presented::Sass("SASS__v2__x")));
-        assert_eq!(Presented::read(Some("sek_1")), Ok(Presented::Secret("sek_1")));
+        assert_eq!(
+            Presented::read(Some("SASS__v2__x")),
+            Ok(Presented::Sass("SASS__v2__x"))
+        );
+        assert_eq!(
+            Presented::read(Some("sek_1")),
+            Ok(Presented::Secret("sek_1"))
+        );
         assert_eq!(Credential::Api(Principal::Root).identity(), "api:root");
     }
 }

@@ -173,12 +173,19 @@ pub fn upload_counters(key: &Verified, client: &Client) -> Vec<(Counter, Limit)>
         out.push((Counter::UploadPerMinute, window));
     }
     if let Some(limit) = up.max {
-        out.push((Counter::UploadMax, Limit::Total { limit: limit.count() }));
+        out.push((
+            Counter::UploadMax,
+            Limit::Total {
+                limit: limit.count(),
+            },
+        ));
     }
     if let Some(limit) = up.limit_per_source_ip {
         out.push((
             Counter::UploadPerSourceIp(counting_name(client.ip)),
-            Limit::Total { limit: limit.count() },
+            Limit::Total {
+                limit: limit.count(),
+            },
         ));
     }
     out
@@ -187,7 +194,12 @@ pub fn upload_counters(key: &Verified, client: &Client) -> Vec<(Counter, Limit)>
 /// The counters every other call takes a hit from.
 pub fn listing_counters(key: &Verified) -> Vec<(Counter, Limit)> {
     match key.policy.listing.max {
-        Some(limit) => vec![(Counter::ListingMax, Limit::Total { limit: limit.count() })],
+        Some(limit) => vec![(
+            Counter::ListingMax,
+            Limit::Total {
+                limit: limit.count(),
+            },
+        )],
         None => Vec::new(),
     }
 }
@@ -257,7 +269,13 @@ mod tests {
 
     /// A verified key with the policy `data`: signed, then verified.
     fn claims(data: Value) -> Verified {
-        check_key(&sign(&raw_claims(data), ring().signer()), &ring(), &demo(), NOW).unwrap()
+        check_key(
+            &sign(&raw_claims(data), ring().signer()),
+            &ring(),
+            &demo(),
+            NOW,
+        )
+        .unwrap()
     }
 
     fn ask(verb: Verb, path: &str) -> Ask {
@@ -299,12 +317,20 @@ mod tests {
         let key = sign(&c, ring().signer());
         assert_eq!(*check_key(&key, &ring(), &demo(), NOW).unwrap(), c);
         let other = Project::parse("other").unwrap();
-        assert_eq!(check_key(&key, &ring(), &other, NOW).unwrap_err().code(), "PROJECT_MISMATCH");
         assert_eq!(
-            check_key(&key, &ring(), &demo(), NOW + 1200 + 31).unwrap_err().code(),
+            check_key(&key, &ring(), &other, NOW).unwrap_err().code(),
+            "PROJECT_MISMATCH"
+        );
+        assert_eq!(
+            check_key(&key, &ring(), &demo(), NOW + 1200 + 31)
+                .unwrap_err()
+                .code(),
             "KEY_EXPIRED"
         );
-        assert_eq!(check_key("nope", &ring(), &demo(), NOW).unwrap_err().code(), "KEY_INVALID");
+        assert_eq!(
+            check_key("nope", &ring(), &demo(), NOW).unwrap_err().code(),
+            "KEY_INVALID"
+        );
     }
 
     #[test]
@@ -499,7 +525,10 @@ mod tests {
     }
 
     fn counter_names(a: &Admission) -> Vec<String> {
-        a.counted.iter().flat_map(|(_, t)| t.counters.iter().map(|(c, _)| c.to_string())).collect()
+        a.counted
+            .iter()
+            .flat_map(|(_, t)| t.counters.iter().map(|(c, _)| c.to_string()))
+            .collect()
     }
 
     #[test]
@@ -509,7 +538,11 @@ mod tests {
         let up = admit(&c, NONE, &ask(Verb::Upload, "/up/a"), &ok).unwrap();
         assert_eq!(
             counter_names(&up),
-            ["upload.limit_per_min", "upload.max", "upload.limit_per_source_ip 192.0.2.1"]
+            [
+                "upload.limit_per_min",
+                "upload.max",
+                "upload.limit_per_source_ip 192.0.2.1"
+            ]
         );
         let (name, take) = up.counted.unwrap();
         assert_eq!(name, LimiterName::Key(c.key_id.clone()));
@@ -583,8 +616,14 @@ mod tests {
             })
             .count();
         println!("the scope property: {admitted} of 512 generated paths admitted");
-        assert!(admitted >= 100, "only {admitted} of 512 generated paths were admitted");
-        assert!(admitted <= 448, "{admitted} of 512 admitted: too few refusals to test");
+        assert!(
+            admitted >= 100,
+            "only {admitted} of 512 generated paths were admitted"
+        );
+        assert!(
+            admitted <= 448,
+            "{admitted} of 512 admitted: too few refusals to test"
+        );
     }
 
     #[test]

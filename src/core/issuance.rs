@@ -68,31 +68,54 @@ mod tests {
     use serde_json::json;
 
     fn template(body: serde_json::Value) -> Template {
-        Template::create(TemplateId::new([1; 16]), TemplateBody::from_json(body).unwrap(), 1)
+        Template::create(
+            TemplateId::new([1; 16]),
+            TemplateBody::from_json(body).unwrap(),
+            1,
+        )
     }
 
     #[test]
     fn plans_the_issue_counter() {
         let p = Project::parse("demo").unwrap();
         let t = template(json!({"issue_limit_per_min": 7}));
-        let client = Client { ip: "192.0.2.1".parse().ok(), ..Client::default() };
+        let client = Client {
+            ip: "192.0.2.1".parse().ok(),
+            ..Client::default()
+        };
         let (name, take) = plan(&p, &t, &client, 1_000).unwrap();
         assert_eq!(name.to_string(), format!("issue/demo/{}/192.0.2.1", t.id));
         assert_eq!(take.keep_until, 61_000);
         assert_eq!(take.counters[0].1.value(), 7);
         let off = template(json!({"active": false}));
-        assert_eq!(plan(&p, &off, &client, 0).unwrap_err().code(), "TEMPLATE_INACTIVE");
+        assert_eq!(
+            plan(&p, &off, &client, 0).unwrap_err().code(),
+            "TEMPLATE_INACTIVE"
+        );
         let bound = template(json!({"allowed_origins": ["https://a.example"]}));
-        let page = |o: &str| Client { origin: Some(o.into()), ..Client::default() };
+        let page = |o: &str| Client {
+            origin: Some(o.into()),
+            ..Client::default()
+        };
         assert!(plan(&p, &bound, &page("https://a.example"), 0).is_ok());
-        assert_eq!(plan(&p, &bound, &page("https://b.example"), 0).unwrap_err().code(), "ORIGIN_NOT_ALLOWED");
-        assert!(plan(&p, &bound, &Client::default(), 0).is_ok(), "servers send no Origin");
+        assert_eq!(
+            plan(&p, &bound, &page("https://b.example"), 0)
+                .unwrap_err()
+                .code(),
+            "ORIGIN_NOT_ALLOWED"
+        );
+        assert!(
+            plan(&p, &bound, &Client::default(), 0).is_ok(),
+            "servers send no Origin"
+        );
     }
 
     #[test]
     fn claims_of_a_new_key() {
         let p = Project::parse("demo").unwrap();
-        let t = template(json!({"key_validity": {"expiration_duration": 60}, "permissions": ["FILE_UPLOAD"]}));
+        let t = template(
+            json!({"key_validity": {"expiration_duration": 60}, "permissions": ["FILE_UPLOAD"]}),
+        );
         let c = claims(&p, Some(&t), &t.body.spec, KeyId::new([2; 16]), 100);
         assert_eq!((c.issued_at, c.expires_at), (100, 160));
         assert_eq!(c.template, Some(t.id.clone()));

@@ -8,10 +8,10 @@
 //!   algorithm field and no agility.
 //! - `kid` is the id of the signing key, `[A-Za-z0-9-]{1,32}`: never `_`.
 //! - `claims` is the base64url (no padding) of a JSON object: project,
-//!   template, key id, issue and expiry times, lineage and the policy (only
-//!   what differs from the defaults). It is readable, not secret. Keys minted
-//!   before the policy was nested under `policy` carry its fields at the top;
-//!   they still verify.
+//!   template, key id, issue and expiry times, lineage and the policy in the
+//!   template's field names (only what differs from the defaults). It is
+//!   readable, not secret. Its members may come in any order: keys minted
+//!   before serde wrote them (keys sorted) still verify.
 //! - `tag` is the base64url (no padding) of the full 32-byte HMAC-SHA256 of
 //!   every byte before `__{tag}`, under the secret of `kid`: always 43 characters.
 //!
@@ -25,11 +25,11 @@ use std::ops::Deref;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use crate::core::body::split_off;
 use crate::core::id::{KeyId, Project, TemplateId};
-use crate::core::policy::Policy;
+use crate::core::permission::KeyPermissions;
+use crate::core::policy::{ListingLimits, Policy, Restrictions, UploadLimits};
+use crate::core::restriction::Origins;
 use crate::core::refusal::Refusal;
 use crate::core::signing::{Keyring, SigningKey, is_kid};
 
@@ -41,75 +41,96 @@ pub const MAX_KEY_LEN: usize = 16 * 1024;
 /// Clock leeway when checking expiry, in seconds.
 pub const LEEWAY: u64 = 30;
 
-fn is_default<T: Default + PartialEq>(v: &T) -> bool {
-    *v == T::default()
-}
-
-/// What a key says, as carried in it (JSON, in this field order; what
-/// equals its default is left out).
+/// What a key says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(into = "ClaimsWire", from = "ClaimsWire")]
 pub struct Claims {
     pub project: Project,
     /// The template the key was issued from; `None` for keys from `POST /key`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<TemplateId>,
     pub key_id: KeyId,
     pub issued_at: u64,
     pub expires_at: u64,
     /// The ids of the keys this one was attenuated from, oldest first;
     /// revoking any of them revokes this key.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lineage: Vec<KeyId>,
-    #[serde(default, skip_serializing_if = "is_default")]
     pub policy: Policy,
 }
 
-/// The claims' own fields in the first (flat) encoding, where the policy's
-/// fields sat beside them; keys minted before the nested `policy` verify
-/// through this.
-#[derive(Deserialize)]
+/// Claims as carried in a key: one flat JSON object, the policy's fields
+/// beside the key's own, in this order, with what equals its default left
+/// out. The policy's fields read and write exactly as `Policy`'s (a unit
+/// test holds the two together).
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FlatHead {
+struct ClaimsWire {
     project: Project,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     template: Option<TemplateId>,
     key_id: KeyId,
     issued_at: u64,
     expires_at: u64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     lineage: Vec<KeyId>,
+    #[serde(default, skip_serializing_if = "KeyPermissions::is_empty")]
+    permissions: KeyPermissions,
+    #[serde(default, skip_serializing_if = "is_default")]
+    upload: UploadLimits,
+    #[serde(default, skip_serializing_if = "is_default")]
+    restrictions: Restrictions,
+    #[serde(default, skip_serializing_if = "is_default")]
+    listing: ListingLimits,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    allowed_origins: Option<Origins>,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+impl From<ClaimsWire> for Claims {
+    fn from(w: ClaimsWire) -> Claims {
+        Claims {
+            project: w.project,
+            template: w.template,
+            key_id: w.key_id,
+            issued_at: w.issued_at,
+            expires_at: w.expires_at,
+            lineage: w.lineage,
+            policy: Policy {
+                permissions: w.permissions,
+                upload: w.upload,
+                restrictions: w.restrictions,
+                listing: w.listing,
+                allowed_origins: w.allowed_origins,
+            },
+        }
+    }
+}
+
+impl From<Claims> for ClaimsWire {
+    fn from(c: Claims) -> ClaimsWire {
+        let p = c.policy;
+        ClaimsWire {
+            project: c.project,
+            template: c.template,
+            key_id: c.key_id,
+            issued_at: c.issued_at,
+            expires_at: c.expires_at,
+            lineage: c.lineage,
+            permissions: p.permissions,
+            upload: p.upload,
+            restrictions: p.restrictions,
+            listing: p.listing,
+            allowed_origins: p.allowed_origins,
+        }
+    }
 }
 
 impl Claims {
     /// Seconds left before expiry (without leeway).
     pub fn seconds_left(&self, now: u64) -> u64 {
         self.expires_at.saturating_sub(now)
-    }
-
-    /// Reads the claims JSON of a key: the current encoding, or the first
-    /// (flat) one.
-    fn decode(json: &[u8]) -> Option<Claims> {
-        if let Ok(claims) = serde_json::from_slice(json) {
-            return Some(claims);
-        }
-        let Value::Object(mut rest) = serde_json::from_slice(json).ok()? else {
-            return None;
-        };
-        let head = split_off(
-            &mut rest,
-            &["project", "template", "key_id", "issued_at", "expires_at", "lineage"],
-        );
-        let head: FlatHead = serde_json::from_value(head).ok()?;
-        Some(Claims {
-            project: head.project,
-            template: head.template,
-            key_id: head.key_id,
-            issued_at: head.issued_at,
-            expires_at: head.expires_at,
-            lineage: head.lineage,
-            policy: serde_json::from_value(Value::Object(rest)).ok()?,
-        })
     }
 }
 
@@ -176,7 +197,7 @@ pub fn verify(key: &str, keyring: &Keyring, now: u64) -> Result<Verified, Refusa
     }
     // Authentic from here on: a decoding failure is our own bug, still refused.
     let json = URL_SAFE_NO_PAD.decode(payload).map_err(|_| MALFORMED)?;
-    let claims = Claims::decode(&json).ok_or(MALFORMED)?;
+    let claims: Claims = serde_json::from_slice(&json).map_err(|_| MALFORMED)?;
     if now > claims.expires_at.saturating_add(LEEWAY) {
         return Err(Refusal::RejectExpiredKey);
     }
@@ -218,7 +239,7 @@ mod tests {
     /// A committed test vector: the exact key these claims and secret give,
     /// computed independently by tests/vectors/key_vector.py. If this
     /// changes, keys minted from now on change shape: keep the old vector
-    /// as a compatibility test, as `key_vector_flat.txt` is.
+    /// as a compatibility test, as `key_vector_sorted.txt` is.
     #[test]
     fn test_vector() {
         let key = sign(&claims(), ring(&format!("k1:{SECRET_A}")).signer());
@@ -227,14 +248,17 @@ mod tests {
         assert_eq!(*verified, claims());
     }
 
-    /// A key minted before the claims were written by serde (policy fields at
-    /// the top, keys sorted) still verifies, with the same claims.
+    /// A key minted before the claims were written by serde (members sorted
+    /// by name) still verifies, with the same claims.
     #[test]
     fn keys_of_the_first_encoding_still_verify() {
-        let old = include_str!("key_vector_flat.txt").trim();
+        let old = include_str!("key_vector_sorted.txt").trim();
         let verified = verify(old, &ring(&format!("k1:{SECRET_A}")), 1_795_323_661).unwrap();
         assert_eq!(*verified, claims());
-        assert_ne!(old, sign(&claims(), ring(&format!("k1:{SECRET_A}")).signer()));
+        assert_ne!(
+            old,
+            sign(&claims(), ring(&format!("k1:{SECRET_A}")).signer())
+        );
     }
 
     #[test]
@@ -253,7 +277,10 @@ mod tests {
         let signer = r.signer();
         let payload = URL_SAFE_NO_PAD.encode(br#"{"project":"demo","x":1}"#);
         let signed = format!("{PREFIX}k1__{payload}");
-        let forged = format!("{signed}__{}", URL_SAFE_NO_PAD.encode(signer.tag(signed.as_bytes())));
+        let forged = format!(
+            "{signed}__{}",
+            URL_SAFE_NO_PAD.encode(signer.tag(signed.as_bytes()))
+        );
         assert_eq!(verify(&forged, &r, 0).unwrap_err().code(), "KEY_INVALID");
     }
 

@@ -114,7 +114,10 @@ pub enum Taken {
     /// Every counter admitted the hit, stamped `at` (ms).
     Admitted { at: u64 },
     /// `counter` refused; nothing was counted.
-    Refused { counter: Counter, exceeded: Exceeded },
+    Refused {
+        counter: Counter,
+        exceeded: Exceeded,
+    },
 }
 
 impl Taken {
@@ -172,7 +175,10 @@ mod tests {
     #[test]
     fn names() {
         let id = KeyId::new([1; 16]);
-        assert_eq!(LimiterName::Key(id.clone()).to_string(), format!("key/{id}"));
+        assert_eq!(
+            LimiterName::Key(id.clone()).to_string(),
+            format!("key/{id}")
+        );
         let issue = LimiterName::Issue {
             project: Project::parse("demo").unwrap(),
             template: TemplateId::new([2; 16]),
@@ -231,7 +237,10 @@ mod tests {
             let text = serde_json::to_string(&taken).unwrap();
             assert_eq!(serde_json::from_str::<Taken>(&text).unwrap(), taken);
         }
-        assert!(serde_json::from_str::<Call>(r#"{"take":{"counters":[["a"]],"keep_until":1}}"#).is_err());
+        assert!(
+            serde_json::from_str::<Call>(r#"{"take":{"counters":[["a"]],"keep_until":1}}"#)
+                .is_err()
+        );
         assert!(serde_json::from_str::<Call>(r#"{"take":{"counters":[["issue",{"window":{"limit":0,"window_ms":1}}]],"keep_until":1}}"#).is_err(), "a limit of 0 does not exist");
     }
 
@@ -243,7 +252,10 @@ mod tests {
         };
         let e = quota.admitted().unwrap_err();
         assert_eq!(e.code(), "QUOTA_EXCEEDED");
-        assert_eq!(e.message(), "the key's upload.limit_per_source_ip quota is used up");
+        assert_eq!(
+            e.message(),
+            "the key's upload.limit_per_source_ip quota is used up"
+        );
         let rate = Taken::Refused {
             counter: Counter::UploadPerMinute,
             exceeded: Exceeded::Rate { retry_after: 4 },

@@ -134,7 +134,9 @@ macro_rules! string_conversions {
             type Error = String;
             fn try_from(s: String) -> Result<Self, String> {
                 $t::parse(s.clone()).map_err(|r| match r {
-                    Refusal::RejectPath { reason } => format!("{s:?} is not {}: it {reason}", $what),
+                    Refusal::RejectPath { reason } => {
+                        format!("{s:?} is not {}: it {reason}", $what)
+                    }
                     other => other.message(),
                 })
             }
@@ -181,7 +183,15 @@ mod tests {
 
     #[test]
     fn accepts_normalised() {
-        for p in ["/", "/a", "/a/b", "/a b/c.jpg", "/ünï/çødé", "/a/.hidden", "/a/..b"] {
+        for p in [
+            "/",
+            "/a",
+            "/a/b",
+            "/a b/c.jpg",
+            "/ünï/çødé",
+            "/a/.hidden",
+            "/a/..b",
+        ] {
             assert_eq!(normalised_error(p), None, "{p}");
         }
     }
@@ -203,13 +213,23 @@ mod tests {
         assert_eq!(percent_decode("/a%20b/%C3%A9.jpg").unwrap(), "/a b/é.jpg");
         assert_eq!(percent_decode("/a%252e").unwrap(), "/a%2e");
         assert_eq!(percent_decode("/plain").unwrap(), "/plain");
-        for bad in ["/a%2Fb", "/a%2fb", "/a%5Cb", "/a%5cb", "/a%", "/a%4", "/a%zz", "/%FF", "/a%+1"] {
-            assert_eq!(percent_decode(bad).unwrap_err().code(), "PATH_INVALID", "{bad}");
+        for bad in [
+            "/a%2Fb", "/a%2fb", "/a%5Cb", "/a%5cb", "/a%", "/a%4", "/a%zz", "/%FF", "/a%+1",
+        ] {
+            assert_eq!(
+                percent_decode(bad).unwrap_err().code(),
+                "PATH_INVALID",
+                "{bad}"
+            );
         }
         // Decoded dot segments, NUL and control characters are caught by the check.
         for bad in ["/a/%2E%2E/b", "/a/%2e", "/a%00b", "/a%0Ab", "/a//b"] {
             let decoded = percent_decode(bad).unwrap();
-            assert_eq!(Dir::parse(decoded).unwrap_err().code(), "PATH_INVALID", "{bad}");
+            assert_eq!(
+                Dir::parse(decoded).unwrap_err().code(),
+                "PATH_INVALID",
+                "{bad}"
+            );
         }
         assert!(FilePath::parse("/".into()).is_err());
         assert_eq!(FilePath::parse("/a.jpg".into()).unwrap().as_str(), "/a.jpg");
@@ -246,6 +266,9 @@ mod tests {
                 .starts_with("\"/a/../b\" is not an absolute normalised directory: it must not have . or .. segments"),
             "{e}"
         );
-        assert_eq!(serde_json::from_str::<Dir>("\"/a\"").unwrap(), Dir("/a".into()));
+        assert_eq!(
+            serde_json::from_str::<Dir>("\"/a\"").unwrap(),
+            Dir("/a".into())
+        );
     }
 }

@@ -109,7 +109,9 @@ pub struct Permissions(u32);
 impl Permissions {
     /// Every permission, ACCESS_* included.
     pub fn all() -> Self {
-        Permission::ALL.iter().fold(Permissions(0), |s, p| s.with(*p))
+        Permission::ALL
+            .iter()
+            .fold(Permissions(0), |s, p| s.with(*p))
     }
 
     /// Every permission a template or SASS key may hold.
@@ -251,8 +253,12 @@ mod tests {
         assert!(s.contains(Permission::DirMove));
         assert!(!s.contains(Permission::FileDelete));
         assert_eq!(s.set().names(), vec!["FILE_UPLOAD", "DIR_MOVE"]);
-        assert_eq!(serde_json::to_value(s).unwrap(), json!(["FILE_UPLOAD", "DIR_MOVE"]));
-        let e = serde_json::from_value::<KeyPermissions>(json!(["FILE_UPLOAD", "NOPE"])).unwrap_err();
+        assert_eq!(
+            serde_json::to_value(s).unwrap(),
+            json!(["FILE_UPLOAD", "DIR_MOVE"])
+        );
+        let e =
+            serde_json::from_value::<KeyPermissions>(json!(["FILE_UPLOAD", "NOPE"])).unwrap_err();
         assert_eq!(e.to_string(), "unknown permission \"NOPE\"");
         assert!(serde_json::from_value::<KeyPermissions>(json!("FILE_UPLOAD")).is_err());
         assert!(serde_json::from_value::<KeyPermissions>(json!(["ACCESS_READ"])).is_err());

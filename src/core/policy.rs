@@ -98,11 +98,23 @@ fn is_default<T: Default + PartialEq>(v: &T) -> bool {
 pub struct Policy {
     #[serde(default, skip_serializing_if = "KeyPermissions::is_empty")]
     pub permissions: KeyPermissions,
-    #[serde(default, skip_serializing_if = "is_default", deserialize_with = "object")]
+    #[serde(
+        default,
+        skip_serializing_if = "is_default",
+        deserialize_with = "object"
+    )]
     pub upload: UploadLimits,
-    #[serde(default, skip_serializing_if = "is_default", deserialize_with = "object")]
+    #[serde(
+        default,
+        skip_serializing_if = "is_default",
+        deserialize_with = "object"
+    )]
     pub restrictions: Restrictions,
-    #[serde(default, skip_serializing_if = "is_default", deserialize_with = "object")]
+    #[serde(
+        default,
+        skip_serializing_if = "is_default",
+        deserialize_with = "object"
+    )]
     pub listing: ListingLimits,
     /// Browser origins whose pages may use the key; `None` is any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -176,7 +188,10 @@ impl Policy {
         let (me, them) = (self.permissions.set(), other.permissions.set());
         if !me.is_subset(them) {
             let missing = me.missing_from(them).join(", ");
-            return Some(("permissions", format!("{missing} not held by the presented key")));
+            return Some((
+                "permissions",
+                format!("{missing} not held by the presented key"),
+            ));
         }
         let (cu, pu) = (&self.upload, &other.upload);
         if let Some(s) = cu.dir_scope.first_outside(&pu.dir_scope) {
@@ -255,7 +270,10 @@ fn limit_broader<const MAX: u64>(
     match (mine, theirs) {
         (_, None) => None,
         (Some(c), Some(p)) if c <= p => None,
-        (Some(_), Some(p)) => Some((field, format!("must be at most {p}, the presented key's limit"))),
+        (Some(_), Some(p)) => Some((
+            field,
+            format!("must be at most {p}, the presented key's limit"),
+        )),
         (None, Some(p)) => Some((
             field,
             format!("cannot be unlimited: the presented key allows {p}"),
@@ -273,9 +291,16 @@ fn list_broader<T>(
 ) -> Option<(&'static str, String)> {
     match (mine, theirs) {
         (_, None) => None,
-        (None, Some(_)) => Some((field, "cannot be left open: the presented key has a list".into())),
-        (Some(c), Some(p)) => outside(c, p)
-            .map(|entry| (field, format!("{entry} is outside the presented key's list"))),
+        (None, Some(_)) => Some((
+            field,
+            "cannot be left open: the presented key has a list".into(),
+        )),
+        (Some(c), Some(p)) => outside(c, p).map(|entry| {
+            (
+                field,
+                format!("{entry} is outside the presented key's list"),
+            )
+        }),
     }
 }
 
@@ -327,10 +352,19 @@ mod tests {
         };
         let code = |c: Client| p.check_place(&c).err().map(|r| r.code());
         assert_eq!(code(client("192.0.2.1", "FR", None)), None);
-        assert_eq!(code(client("192.0.2.1", "FR", Some("https://shop.example"))), None);
-        assert_eq!(code(client("10.0.0.1", "US", Some("https://evil.example"))), Some("ORIGIN_NOT_ALLOWED"));
+        assert_eq!(
+            code(client("192.0.2.1", "FR", Some("https://shop.example"))),
+            None
+        );
+        assert_eq!(
+            code(client("10.0.0.1", "US", Some("https://evil.example"))),
+            Some("ORIGIN_NOT_ALLOWED")
+        );
         assert_eq!(code(client("10.0.0.1", "US", None)), Some("IP_NOT_ALLOWED"));
-        assert_eq!(code(client("192.0.2.1", "US", None)), Some("COUNTRY_NOT_ALLOWED"));
+        assert_eq!(
+            code(client("192.0.2.1", "US", None)),
+            Some("COUNTRY_NOT_ALLOWED")
+        );
         assert_eq!(code(client("-", "FR", None)), Some("IP_NOT_ALLOWED"));
     }
 
@@ -343,9 +377,27 @@ mod tests {
         }));
         assert_eq!(parent.broader_than(&parent), None);
         let field = |v: Value| policy(v).broader_than(&parent).map(|(f, _)| f);
-        assert_eq!(field(json!({"permissions": ["FILE_DELETE"], "upload": {"dir_scope": ["/up"], "max": 1}, "restrictions": {"whitelist_countries": ["FR"]}})), Some("permissions"));
-        assert_eq!(field(json!({"upload": {"dir_scope": ["/up/a"]}, "restrictions": {"whitelist_countries": ["FR"]}})), Some("upload.max"));
-        assert_eq!(field(json!({"upload": {"dir_scope": ["/up/a"], "max": 5}})), Some("restrictions.whitelist_countries"));
-        assert_eq!(field(json!({"upload": {"dir_scope": ["/up/a"], "max": 5}, "restrictions": {"whitelist_countries": ["FR"]}})), None);
+        assert_eq!(
+            field(
+                json!({"permissions": ["FILE_DELETE"], "upload": {"dir_scope": ["/up"], "max": 1}, "restrictions": {"whitelist_countries": ["FR"]}})
+            ),
+            Some("permissions")
+        );
+        assert_eq!(
+            field(
+                json!({"upload": {"dir_scope": ["/up/a"]}, "restrictions": {"whitelist_countries": ["FR"]}})
+            ),
+            Some("upload.max")
+        );
+        assert_eq!(
+            field(json!({"upload": {"dir_scope": ["/up/a"], "max": 5}})),
+            Some("restrictions.whitelist_countries")
+        );
+        assert_eq!(
+            field(
+                json!({"upload": {"dir_scope": ["/up/a"], "max": 5}, "restrictions": {"whitelist_countries": ["FR"]}})
+            ),
+            None
+        );
     }
 }

@@ -293,10 +293,9 @@ mod tests {
 
     #[test]
     fn body_has_the_four_fields() {
-        let body = serde_json::to_value(
-            Refusal::field("upload.max", "must be a positive integer").body(),
-        )
-        .unwrap();
+        let body =
+            serde_json::to_value(Refusal::field("upload.max", "must be a positive integer").body())
+                .unwrap();
         assert_eq!(body["status"], "error");
         assert_eq!(body["code"], "INVALID_FIELD");
         assert_eq!(body["msg"], "upload.max: must be a positive integer");

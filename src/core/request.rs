@@ -193,17 +193,43 @@ mod tests {
             to: Some(to.into()),
             ..ask(Verb::Move, from)
         };
-        assert_eq!(mv("/a/x", "/a/y").operation().unwrap().permission(), Permission::FileRename);
-        assert_eq!(mv("/a/x", "/b/x").operation().unwrap().permission(), Permission::FileMove);
-        assert_eq!(mv("/a/x", "/b/../x").operation().unwrap_err().code(), "PATH_INVALID");
-        assert_eq!(ask(Verb::Move, "/a").operation().unwrap_err().message(), "to: is missing");
-        assert_eq!(ask(Verb::Upload, "/a%20b").operation().unwrap(), Operation::Upload {
-            path: FilePath::parse("/a b".into()).unwrap(),
-            length: 1,
-        });
-        assert_eq!(ask(Verb::Fetch, "/").operation().unwrap_err().code(), "PATH_INVALID");
-        assert_eq!(ask(Verb::List, "/").operation().unwrap(), Operation::List { folder: Dir::root() });
-        assert_eq!(ask(Verb::List, "/a/").operation().unwrap_err().code(), "PATH_INVALID");
+        assert_eq!(
+            mv("/a/x", "/a/y").operation().unwrap().permission(),
+            Permission::FileRename
+        );
+        assert_eq!(
+            mv("/a/x", "/b/x").operation().unwrap().permission(),
+            Permission::FileMove
+        );
+        assert_eq!(
+            mv("/a/x", "/b/../x").operation().unwrap_err().code(),
+            "PATH_INVALID"
+        );
+        assert_eq!(
+            ask(Verb::Move, "/a").operation().unwrap_err().message(),
+            "to: is missing"
+        );
+        assert_eq!(
+            ask(Verb::Upload, "/a%20b").operation().unwrap(),
+            Operation::Upload {
+                path: FilePath::parse("/a b".into()).unwrap(),
+                length: 1,
+            }
+        );
+        assert_eq!(
+            ask(Verb::Fetch, "/").operation().unwrap_err().code(),
+            "PATH_INVALID"
+        );
+        assert_eq!(
+            ask(Verb::List, "/").operation().unwrap(),
+            Operation::List {
+                folder: Dir::root()
+            }
+        );
+        assert_eq!(
+            ask(Verb::List, "/a/").operation().unwrap_err().code(),
+            "PATH_INVALID"
+        );
         let dirs = mv("/a/x", "/b/c/x").operation().unwrap().directories();
         assert_eq!(dirs[0].1.as_str(), "/a");
         assert_eq!(dirs[1].1.as_str(), "/b/c");
@@ -212,11 +238,33 @@ mod tests {
     #[test]
     fn small_bodies() {
         assert_eq!(MoveBody::read(json!({"to": "/a/b"})).unwrap().to, "/a/b");
-        assert_eq!(MoveBody::read(json!({})).unwrap_err().message(), "to: is missing");
-        assert_eq!(MoveBody::read(json!({"to": 5})).unwrap_err().message(), "to: must be a string");
-        assert_eq!(MoveBody::read(json!({"to": "/a", "x": 1})).unwrap_err().message(), "x: unknown field");
-        assert_eq!(FileMeta::read(&json!({"alt": "cat"})).unwrap().as_str(), r#"{"alt":"cat"}"#);
-        assert_eq!(FileMeta::read(&json!([1])).unwrap_err().code(), "INVALID_JSON");
-        assert_eq!(FileMeta::read(&json!({"a": "x".repeat(3000)})).unwrap_err().code(), "INVALID_FIELD");
+        assert_eq!(
+            MoveBody::read(json!({})).unwrap_err().message(),
+            "to: is missing"
+        );
+        assert_eq!(
+            MoveBody::read(json!({"to": 5})).unwrap_err().message(),
+            "to: must be a string"
+        );
+        assert_eq!(
+            MoveBody::read(json!({"to": "/a", "x": 1}))
+                .unwrap_err()
+                .message(),
+            "x: unknown field"
+        );
+        assert_eq!(
+            FileMeta::read(&json!({"alt": "cat"})).unwrap().as_str(),
+            r#"{"alt":"cat"}"#
+        );
+        assert_eq!(
+            FileMeta::read(&json!([1])).unwrap_err().code(),
+            "INVALID_JSON"
+        );
+        assert_eq!(
+            FileMeta::read(&json!({"a": "x".repeat(3000)}))
+                .unwrap_err()
+                .code(),
+            "INVALID_FIELD"
+        );
     }
 }

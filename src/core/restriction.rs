@@ -136,7 +136,9 @@ impl Country {
     pub fn parse(text: &str) -> Result<Country, String> {
         let b = text.as_bytes();
         if b.len() != 2 || !b.iter().all(u8::is_ascii_alphabetic) {
-            return Err(format!("{text:?} is not a two-letter ISO 3166-1 country code"));
+            return Err(format!(
+                "{text:?} is not a two-letter ISO 3166-1 country code"
+            ));
         }
         let code = [b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()];
         if &code == b"XX" {
@@ -243,7 +245,7 @@ macro_rules! text_entry {
 }
 
 text_entry!(IpRange, |r| r.0.to_string());
-text_entry!(Country, |c| String::from_utf8_lossy(&c.0).into_owned());
+text_entry!(Country, |c| String::from_utf8_lossy(&c.0));
 text_entry!(WebOrigin, |o| o.0.clone());
 
 #[cfg(test)]
@@ -267,7 +269,12 @@ mod tests {
 
     #[test]
     fn addresses_and_cidrs() {
-        let r = ranges(&["80.12.95.227", "10.0.0.0/8", "2001:db8::/32", "255.240.0.0/12"]);
+        let r = ranges(&[
+            "80.12.95.227",
+            "10.0.0.0/8",
+            "2001:db8::/32",
+            "255.240.0.0/12",
+        ]);
         assert!(r.contains(ip("80.12.95.227")));
         assert!(!r.contains(ip("80.12.95.228")));
         assert!(r.contains(ip("10.255.0.1")));
@@ -284,23 +291,48 @@ mod tests {
         assert_eq!(client_ip(Some("::ffff:192.0.2.7")), Some(ip("192.0.2.7")));
         let mapped = ranges(&["::ffff:192.0.2.0/120"]);
         assert!(mapped.contains(ip("192.0.2.9")));
-        assert_eq!(serde_json::to_value(&mapped).unwrap(), json!(["192.0.2.0/24"]));
+        assert_eq!(
+            serde_json::to_value(&mapped).unwrap(),
+            json!(["192.0.2.0/24"])
+        );
     }
 
     #[test]
     fn host_bits_are_cleared() {
-        assert_eq!(serde_json::to_value(ranges(&["10.1.2.3/8"])).unwrap(), json!(["10.0.0.0/8"]));
+        assert_eq!(
+            serde_json::to_value(ranges(&["10.1.2.3/8"])).unwrap(),
+            json!(["10.0.0.0/8"])
+        );
     }
 
     #[test]
     fn malformed_ranges_are_refused() {
-        for bad in ["1.2.3", "1.2.3.4/33", "::1/129", "abc", "1.2.3.4/", "/8", "1.2.3.4 ", ""] {
+        for bad in [
+            "1.2.3",
+            "1.2.3.4/33",
+            "::1/129",
+            "abc",
+            "1.2.3.4/",
+            "/8",
+            "1.2.3.4 ",
+            "",
+        ] {
             assert!(list::<IpRanges>(json!([bad])).is_err(), "{bad:?}");
         }
-        assert!(list::<IpRanges>(json!([])).unwrap_err().contains("must not be empty"));
+        assert!(
+            list::<IpRanges>(json!([]))
+                .unwrap_err()
+                .contains("must not be empty")
+        );
         assert!(list::<IpRanges>(json!("1.2.3.4")).is_err());
-        let many: Vec<String> = (0..257).map(|i| format!("10.0.{}.{}", i / 256, i % 256)).collect();
-        assert!(list::<IpRanges>(json!(many)).unwrap_err().contains("at most 256"));
+        let many: Vec<String> = (0..257)
+            .map(|i| format!("10.0.{}.{}", i / 256, i % 256))
+            .collect();
+        assert!(
+            list::<IpRanges>(json!(many))
+                .unwrap_err()
+                .contains("at most 256")
+        );
     }
 
     #[test]
@@ -326,7 +358,10 @@ mod tests {
             ranges(&["10.1.0.0/16", "11.0.0.0/8"]).outside(&parent),
             Some("11.0.0.0/8".into())
         );
-        assert_eq!(ranges(&["0.0.0.0/0"]).outside(&parent), Some("0.0.0.0/0".into()));
+        assert_eq!(
+            ranges(&["0.0.0.0/0"]).outside(&parent),
+            Some("0.0.0.0/0".into())
+        );
         assert_eq!(ranges(&["2001:db8:1::/48"]).outside(&parent), None);
         let fr: Countries = list(json!(["FR", "DE"])).unwrap();
         let us: Countries = list(json!(["FR", "US"])).unwrap();
@@ -336,12 +371,19 @@ mod tests {
 
     #[test]
     fn origins() {
-        let o: Origins =
-            list(json!(["https://Shop.example", "http://127.0.0.1:8787", "http://[::1]:3000"]))
-                .unwrap();
+        let o: Origins = list(json!([
+            "https://Shop.example",
+            "http://127.0.0.1:8787",
+            "http://[::1]:3000"
+        ]))
+        .unwrap();
         assert_eq!(
             serde_json::to_value(&o).unwrap(),
-            json!(["https://shop.example", "http://127.0.0.1:8787", "http://[::1]:3000"])
+            json!([
+                "https://shop.example",
+                "http://127.0.0.1:8787",
+                "http://[::1]:3000"
+            ])
         );
         assert!(o.allows("https://shop.example"));
         assert!(o.allows("http://127.0.0.1:8787"));
@@ -366,7 +408,10 @@ mod tests {
     #[test]
     fn counting_names() {
         assert_eq!(counting_name(Some(ip("1.2.3.4"))), "1.2.3.4");
-        assert_eq!(counting_name(Some(ip("2001:db8:1:2:3:4:5:6"))), "2001:db8:1:2::/64");
+        assert_eq!(
+            counting_name(Some(ip("2001:db8:1:2:3:4:5:6"))),
+            "2001:db8:1:2::/64"
+        );
         assert_eq!(counting_name(None), "unknown");
     }
 

@@ -205,9 +205,8 @@ pub fn route(method: &str, path: &str) -> Result<Route, Refusal> {
         },
         (Shape::Revoke, _) => Route::RevokeKey {
             project,
-            key_id: KeyId::parse(id).ok_or_else(|| {
-                Refusal::field("key_id", "must be the 32 hex digits of a key id")
-            })?,
+            key_id: KeyId::parse(id)
+                .ok_or_else(|| Refusal::field("key_id", "must be the 32 hex digits of a key id"))?,
         },
         (Shape::Introspect, _) => Route::Introspect { project },
     })
@@ -437,7 +436,9 @@ mod tests {
         );
         assert_eq!(
             route("DELETE", "/v5/api-keys/root"),
-            Ok(Route::DeleteApiKey { id: ApiKeyId::root() })
+            Ok(Route::DeleteApiKey {
+                id: ApiKeyId::root()
+            })
         );
         assert_eq!(route("GET", "/v5/api-keys/nope"), Err(Refusal::MissApiKey));
         assert_eq!(

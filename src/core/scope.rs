@@ -129,8 +129,8 @@ impl Scopes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
     use proptest::prelude::*;
+    use serde_json::json;
 
     fn scope(s: &str) -> DirScope {
         DirScope::parse(s).unwrap()
@@ -170,18 +170,26 @@ mod tests {
 
     #[test]
     fn list_names_the_entry() {
-        let e = crate::core::body::typed::<Holder>(json!({"s": ["/ok", "bad"]}), "upload").unwrap_err();
+        let e =
+            crate::core::body::typed::<Holder>(json!({"s": ["/ok", "bad"]}), "upload").unwrap_err();
         assert!(
-            e.message().starts_with("upload.s[1]: \"bad\" is not an absolute normalised directory"),
+            e.message()
+                .starts_with("upload.s[1]: \"bad\" is not an absolute normalised directory"),
             "{}",
             e.message()
         );
         let e = crate::core::body::typed::<Holder>(json!({"s": []}), "").unwrap_err();
-        assert_eq!(e.message(), "s: must not be empty; leave it out to allow every directory");
+        assert_eq!(
+            e.message(),
+            "s: must not be empty; leave it out to allow every directory"
+        );
         assert_eq!(Scopes::default().to_texts(), vec!["/*"]);
         assert!(Scopes::default().allows(&dir("/any/where")));
         assert!(Scopes::default().is_everything());
-        assert_eq!(serde_json::to_value(scopes(&["/a/*", "/b"])).unwrap(), json!(["/a/*", "/b"]));
+        assert_eq!(
+            serde_json::to_value(scopes(&["/a/*", "/b"])).unwrap(),
+            json!(["/a/*", "/b"])
+        );
     }
 
     #[derive(Debug, serde::Deserialize)]
@@ -225,7 +233,11 @@ mod tests {
     /// generated directories often share prefixes.
     fn arb_dir() -> impl Strategy<Value = String> {
         proptest::collection::vec("[ab]{1,2}", 0..4).prop_map(|segs| {
-            if segs.is_empty() { "/".to_string() } else { format!("/{}", segs.join("/")) }
+            if segs.is_empty() {
+                "/".to_string()
+            } else {
+                format!("/{}", segs.join("/"))
+            }
         })
     }
 

@@ -376,7 +376,10 @@ mod tests {
         assert_eq!(t.spec.policy.upload.max, None);
         assert_eq!(t.spec.policy.listing.dir_scope.to_texts(), vec!["/*"]);
         assert!(t.spec.policy.restrictions.whitelist_ip_ranges.is_none());
-        assert_eq!(KeySpec::from_key_request(json!({})).unwrap(), KeySpec::default());
+        assert_eq!(
+            KeySpec::from_key_request(json!({})).unwrap(),
+            KeySpec::default()
+        );
         assert_eq!(
             KeySpec::from_key_request(json!({"data": null})).unwrap(),
             KeySpec::default()
@@ -407,33 +410,84 @@ mod tests {
         let cases = [
             (json!({"nope": 1}), "nope: unknown field"),
             (json!({"upload": {"nope": 1}}), "upload.nope: unknown field"),
-            (json!({"permissions": ["FLY"]}), "permissions[0]: unknown permission \"FLY\""),
-            (json!({"upload": {"max": 0}}), "upload.max: must be a whole number from 1 to 1000000000"),
-            (json!({"upload": {"max": -3}}), "upload.max: must be a whole number"),
-            (json!({"upload": {"max": 1e40}}), "upload.max: must be a whole number"),
-            (json!({"upload": {"limit_per_min": 10001}}), "upload.limit_per_min:"),
-            (json!({"upload": {"max_file_size": 6_000_000_000u64}}), "upload.max_file_size:"),
-            (json!({"upload": {"dir_scope": ["/a/../b"]}}), "upload.dir_scope[0]: \"/a/../b\" is not an absolute normalised directory: it must not have . or .. segments"),
-            (json!({"listing": {"dir_scope": ["x"]}}), "listing.dir_scope[0]:"),
-            (json!({"restrictions": {"whitelist_ip_ranges": ["1.2.3.4/40"]}}), "restrictions.whitelist_ip_ranges[0]:"),
-            (json!({"restrictions": {"whitelist_countries": ["FRA"]}}), "restrictions.whitelist_countries[0]:"),
-            (json!({"key_validity": {"expiration_duration": 604801}}), "key_validity.expiration_duration:"),
-            (json!({"key_validity": {"expire_duration": 1, "expiration_duration": 2}}), "key_validity.expiration_duration: give either"),
-            (json!({"upload": {"limit_per_source_ip": 1, "limit_per_ip_source": 2}}), "upload.limit_per_source_ip: give either"),
+            (
+                json!({"permissions": ["FLY"]}),
+                "permissions[0]: unknown permission \"FLY\"",
+            ),
+            (
+                json!({"upload": {"max": 0}}),
+                "upload.max: must be a whole number from 1 to 1000000000",
+            ),
+            (
+                json!({"upload": {"max": -3}}),
+                "upload.max: must be a whole number",
+            ),
+            (
+                json!({"upload": {"max": 1e40}}),
+                "upload.max: must be a whole number",
+            ),
+            (
+                json!({"upload": {"limit_per_min": 10001}}),
+                "upload.limit_per_min:",
+            ),
+            (
+                json!({"upload": {"max_file_size": 6_000_000_000u64}}),
+                "upload.max_file_size:",
+            ),
+            (
+                json!({"upload": {"dir_scope": ["/a/../b"]}}),
+                "upload.dir_scope[0]: \"/a/../b\" is not an absolute normalised directory: it must not have . or .. segments",
+            ),
+            (
+                json!({"listing": {"dir_scope": ["x"]}}),
+                "listing.dir_scope[0]:",
+            ),
+            (
+                json!({"restrictions": {"whitelist_ip_ranges": ["1.2.3.4/40"]}}),
+                "restrictions.whitelist_ip_ranges[0]:",
+            ),
+            (
+                json!({"restrictions": {"whitelist_countries": ["FRA"]}}),
+                "restrictions.whitelist_countries[0]:",
+            ),
+            (
+                json!({"key_validity": {"expiration_duration": 604801}}),
+                "key_validity.expiration_duration:",
+            ),
+            (
+                json!({"key_validity": {"expire_duration": 1, "expiration_duration": 2}}),
+                "key_validity.expiration_duration: give either",
+            ),
+            (
+                json!({"upload": {"limit_per_source_ip": 1, "limit_per_ip_source": 2}}),
+                "upload.limit_per_source_ip: give either",
+            ),
             (json!({"issue_limit_per_min": 0}), "issue_limit_per_min:"),
-            (json!({"issue_limit_per_min": "5"}), "issue_limit_per_min: must be a whole number"),
+            (
+                json!({"issue_limit_per_min": "5"}),
+                "issue_limit_per_min: must be a whole number",
+            ),
             (json!({"active": "yes"}), "active: must be a boolean"),
             (json!({"description": 5}), "description: must be a string"),
-            (json!({"description": "x".repeat(1025)}), "description: must be at most 1024 characters"),
+            (
+                json!({"description": "x".repeat(1025)}),
+                "description: must be at most 1024 characters",
+            ),
             (json!({"id": "SECU_X"}), "id: is set by the server"),
             (json!({"upload": []}), "upload: must be an object"),
-            (json!({"key_validity": [1]}), "key_validity: must be an object"),
+            (
+                json!({"key_validity": [1]}),
+                "key_validity: must be an object",
+            ),
         ];
         for (body, expected) in cases {
             let msg = refusal(body.clone());
             assert!(msg.starts_with(expected), "{body}: {msg}");
         }
-        assert_eq!(TemplateBody::from_json(json!([1])).unwrap_err().code(), "INVALID_JSON");
+        assert_eq!(
+            TemplateBody::from_json(json!([1])).unwrap_err().code(),
+            "INVALID_JSON"
+        );
     }
 
     #[test]
@@ -445,7 +499,11 @@ mod tests {
         let e = KeySpec::from_key_request(json!({"data": []})).unwrap_err();
         assert_eq!(e.message(), "data: must be an object");
         let e = KeySpec::from_key_request(json!({"data": {"permissions": ["NOPE"]}})).unwrap_err();
-        assert!(e.message().starts_with("data.permissions[0]"), "{}", e.message());
+        assert!(
+            e.message().starts_with("data.permissions[0]"),
+            "{}",
+            e.message()
+        );
     }
 
     #[test]
@@ -464,7 +522,10 @@ mod tests {
         assert_eq!(stored["upload"]["limit_per_source_ip"].as_u64(), Some(12));
         assert_eq!(stored["upload"]["limit_per_min"].as_u64(), Some(5));
         assert_eq!(stored["allowed_origins"], Value::Null);
-        assert_eq!(stored["key_validity"]["expiration_duration"].as_u64(), Some(600));
+        assert_eq!(
+            stored["key_validity"]["expiration_duration"].as_u64(),
+            Some(600)
+        );
         assert_eq!(Template::from_stored(stored).unwrap(), t);
     }
 
@@ -476,7 +537,10 @@ mod tests {
             100,
         );
         let p = t
-            .patch(&json!({"active": false, "upload": {"max": null, "limit_per_min": 9}}), 200)
+            .patch(
+                &json!({"active": false, "upload": {"max": null, "limit_per_min": 9}}),
+                200,
+            )
             .unwrap();
         let up = &p.body.spec.policy.upload;
         assert!(!p.body.active);
@@ -487,8 +551,19 @@ mod tests {
         let aliased = p
             .patch(&json!({"upload": {"limit_per_ip_source": 4}, "listing": {"directory_scope": ["/z"]}}), 250)
             .unwrap();
-        assert_eq!(n(aliased.body.spec.policy.upload.limit_per_source_ip), Some(4));
-        assert!(aliased.body.spec.policy.listing.dir_scope.allows(&dir("/z")));
+        assert_eq!(
+            n(aliased.body.spec.policy.upload.limit_per_source_ip),
+            Some(4)
+        );
+        assert!(
+            aliased
+                .body
+                .spec
+                .policy
+                .listing
+                .dir_scope
+                .allows(&dir("/z"))
+        );
         let back = p.patch(&json!({"active": true}), 300).unwrap();
         assert!(back.body.active);
         assert!(t.patch(&json!({"upload": {"max": 0}}), 300).is_err());

@@ -5,22 +5,22 @@
 
 use std::cell::RefCell;
 
-use worker::{Env, console_error};
+use serde_json::Value;
+use worker::{Env, KvStore, console_error};
 
 use crate::core::api_key::ApiKey;
+use crate::core::cache::Cache;
 use crate::core::ct;
-use crate::core::json::Value;
+use crate::core::id::ApiKeyId;
 use crate::core::refusal::Refusal;
-use crate::shell::cache::Cache;
-use crate::shell::http;
-use crate::shell::kv::Kv;
+use crate::shell::kv;
 
 thread_local! {
     /// By secret hash: the key, or `None` for a hash that matched nothing.
-    static BY_HASH: RefCell<Cache<Option<ApiKey>>> = RefCell::new(Cache::new());
+    static BY_HASH: RefCell<Cache<Option<ApiKey>>> = RefCell::new(Cache::default());
 }
 
-fn parse(value: &Value) -> Result<ApiKey, Refusal> {
+fn parse(value: Value) -> Result<ApiKey, Refusal> {
     ApiKey::from_stored(value).map_err(|r| {
         console_error!("corrupt API key in KV: {}", r.message());
         Refusal::Internal
@@ -28,40 +28,36 @@ fn parse(value: &Value) -> Result<ApiKey, Refusal> {
 }
 
 pub struct ApiKeyStore {
-    kv: Kv,
+    kv: KvStore,
 }
 
 impl ApiKeyStore {
     pub fn open(env: &Env) -> Result<ApiKeyStore, Refusal> {
-        Ok(ApiKeyStore { kv: Kv::open(env)? })
+        Ok(ApiKeyStore { kv: kv::open(env)? })
     }
 
     /// The key whose secret hashes to `hash`, active or not; cached per isolate.
-    pub async fn by_hash(&self, hash: &str) -> Result<Option<ApiKey>, Refusal> {
-        let now = http::now_ms();
-        if let Some(found) = BY_HASH.with_borrow(|c| c.get(hash, now)) {
+    pub async fn by_hash(&self, hash: &str, now_ms: u64) -> Result<Option<ApiKey>, Refusal> {
+        if let Some(found) = BY_HASH.with_borrow(|c| c.get(hash, now_ms)) {
             return Ok(found);
         }
-        let value = self
-            .kv
-            .get_json(&format!("apikey/hash/{hash}"), true)
-            .await?;
-        let key = value.as_ref().map(parse).transpose()?;
+        let value = kv::get_json(&self.kv, &format!("apikey/hash/{hash}"), true).await?;
+        let key = value.map(parse).transpose()?;
         // The lookup was by hash; compare it again, in constant time.
         let key = key.filter(|k| ct::eq(k.hash.as_bytes(), hash.as_bytes()));
-        BY_HASH.with_borrow_mut(|c| c.put(hash.to_string(), key.clone(), now));
+        BY_HASH.with_borrow_mut(|c| c.put(hash.to_string(), key.clone(), now_ms));
         Ok(key)
     }
 
-    pub async fn by_id(&self, id: &str) -> Result<Option<ApiKey>, Refusal> {
-        let value = self.kv.get_json(&format!("apikey/id/{id}"), false).await?;
-        value.as_ref().map(parse).transpose()
+    pub async fn by_id(&self, id: &ApiKeyId) -> Result<Option<ApiKey>, Refusal> {
+        let value = kv::get_json(&self.kv, &format!("apikey/id/{id}"), false).await?;
+        value.map(parse).transpose()
     }
 
     /// Writes both entries. The hash entry, which authenticates, is written
     /// last when a key gains power and first when it loses it.
     pub async fn put(&self, key: &ApiKey, gaining: bool) -> Result<(), Refusal> {
-        let text = key.to_stored().text();
+        let text = key.to_stored().to_string();
         let by_id = format!("apikey/id/{}", key.id);
         let by_hash = format!("apikey/hash/{}", key.hash);
         let order = if gaining {
@@ -70,7 +66,7 @@ impl ApiKeyStore {
             [by_hash, by_id]
         };
         for name in order {
-            self.kv.put(&name, &text, None).await?;
+            kv::put(&self.kv, &name, &text, None).await?;
         }
         BY_HASH.with_borrow_mut(|c| c.forget(&key.hash));
         Ok(())
@@ -81,7 +77,7 @@ impl ApiKeyStore {
             format!("apikey/hash/{}", key.hash),
             format!("apikey/id/{}", key.id),
         ] {
-            self.kv.delete(&name).await?;
+            kv::delete(&self.kv, &name).await?;
         }
         BY_HASH.with_borrow_mut(|c| c.forget(&key.hash));
         Ok(())
@@ -92,8 +88,8 @@ impl ApiKeyStore {
         &self,
         cursor: Option<String>,
     ) -> Result<(Vec<ApiKey>, Option<String>), Refusal> {
-        let (values, next) = self.kv.page("apikey/id/", cursor).await?;
-        let keys = values.iter().map(parse).collect::<Result<_, _>>()?;
+        let (values, next) = kv::page(&self.kv, "apikey/id/", cursor).await?;
+        let keys = values.into_iter().map(parse).collect::<Result<_, _>>()?;
         Ok((keys, next))
     }
 }

@@ -2,35 +2,51 @@
 
 use worker::{Env, Response};
 
-use crate::core::api_key::{self, ApiKey, ROOT_ID, root_json};
+use crate::core::api_key::{self, ApiKey, Grant, Principal, root_json};
+use crate::core::id::ApiKeyId;
 use crate::core::permission::Permission;
 use crate::core::refusal::Refusal;
 use crate::shell::api_key_store::ApiKeyStore;
-use crate::shell::http::{self, MAX_JSON_BODY};
+use crate::shell::body::{MAX_JSON_BODY, read_json};
 use crate::shell::incoming::Incoming;
-use crate::shell::{audit, auth, settings};
+use crate::shell::{audit, auth, random, response, settings};
 
 fn one(status: u16, key: &ApiKey) -> Response {
-    http::success(status, [("api_key", key.public_json())])
+    response::success(status, [("api_key", key.public_json())])
 }
 
-async fn existing(store: &ApiKeyStore, id: &str) -> Result<ApiKey, Refusal> {
+async fn existing(store: &ApiKeyStore, id: &ApiKeyId) -> Result<ApiKey, Refusal> {
     store.by_id(id).await?.ok_or(Refusal::MissApiKey)
 }
 
-pub async fn create(req: &Incoming, env: &Env) -> Result<Response, Refusal> {
+async fn authorize(
+    req: &Incoming,
+    env: &Env,
+    permission: Permission,
+) -> Result<Principal, Refusal> {
     let config = settings::config(env)?;
-    let actor = auth::require(req, env, &config, None, Permission::AccessManage).await?;
-    let body = http::read_json(req, MAX_JSON_BODY).await?;
-    let mut random = [0u8; 32];
-    random[..16].copy_from_slice(&http::random16()?);
-    random[16..].copy_from_slice(&http::random16()?);
-    let secret = api_key::new_secret(random);
-    let id = api_key::new_api_key_id(http::random16()?);
-    let key = ApiKey::create(&body, &actor, id, &secret, http::now_secs())?;
+    auth::require(req, env, &config, None, permission).await
+}
+
+fn record(req: &Incoming, actor: &Principal, action: &str, id: &ApiKeyId) {
+    audit::record(
+        req.now_secs(),
+        actor.id().as_str(),
+        action,
+        None,
+        id.as_str(),
+    );
+}
+
+pub async fn create(req: &Incoming, env: &Env) -> Result<Response, Refusal> {
+    let actor = authorize(req, env, Permission::AccessManage).await?;
+    let body = read_json(req, MAX_JSON_BODY).await?;
+    let secret = api_key::new_secret(random::bytes()?);
+    let id = ApiKeyId::new(random::bytes()?);
+    let key = ApiKey::create(body, &actor, id, &secret, req.now_secs())?;
     ApiKeyStore::open(env)?.put(&key, true).await?;
-    audit::record(actor.id(), "api_key.create", None, &key.id);
-    Ok(http::success(
+    record(req, &actor, "api_key.create", &key.id);
+    Ok(response::success(
         201,
         [
             ("api_key", key.public_json()),
@@ -44,11 +60,10 @@ pub async fn create(req: &Incoming, env: &Env) -> Result<Response, Refusal> {
 }
 
 pub async fn list(req: &Incoming, env: &Env) -> Result<Response, Refusal> {
-    let config = settings::config(env)?;
-    let actor = auth::require(req, env, &config, None, Permission::AccessRead).await?;
-    let (keys, next) = ApiKeyStore::open(env)?
-        .list(http::query(req, "cursor"))
-        .await?;
+    let actor = authorize(req, env, Permission::AccessRead).await?;
+    let cursor = req.query("cursor");
+    let first_page = cursor.is_none();
+    let (keys, next) = ApiKeyStore::open(env)?.list(cursor).await?;
     let grant = actor.grant();
     // A caller sees the keys it covers; the root key heads the root's list.
     let mut shown: Vec<_> = keys
@@ -56,57 +71,57 @@ pub async fn list(req: &Incoming, env: &Env) -> Result<Response, Refusal> {
         .filter(|k| grant.covers(&k.grant).is_ok())
         .map(ApiKey::public_json)
         .collect();
-    if actor.id() == ROOT_ID && http::query(req, "cursor").is_none() {
+    if actor == Principal::Root && first_page {
         shown.insert(0, root_json());
     }
-    Ok(http::success(
+    Ok(response::success(
         200,
         [("api_keys", shown.into()), ("cursor", next.into())],
     ))
 }
 
-pub async fn read(req: &Incoming, env: &Env, id: &str) -> Result<Response, Refusal> {
-    let config = settings::config(env)?;
-    let actor = auth::require(req, env, &config, None, Permission::AccessRead).await?;
-    if id == ROOT_ID {
-        actor.grant().covers(&api_key::Grant::everything())?;
-        return Ok(http::success(200, [("api_key", root_json())]));
+pub async fn read(req: &Incoming, env: &Env, id: &ApiKeyId) -> Result<Response, Refusal> {
+    let actor = authorize(req, env, Permission::AccessRead).await?;
+    if id.is_root() {
+        actor.grant().covers(&Grant::everything())?;
+        return Ok(response::success(200, [("api_key", root_json())]));
     }
     let key = existing(&ApiKeyStore::open(env)?, id).await?;
     actor.grant().covers(&key.grant)?;
     Ok(one(200, &key))
 }
 
-pub async fn patch(req: &Incoming, env: &Env, id: &str) -> Result<Response, Refusal> {
-    let config = settings::config(env)?;
-    let actor = auth::require(req, env, &config, None, Permission::AccessManage).await?;
-    if id == ROOT_ID {
+pub async fn patch(req: &Incoming, env: &Env, id: &ApiKeyId) -> Result<Response, Refusal> {
+    let actor = authorize(req, env, Permission::AccessManage).await?;
+    if id.is_root() {
         return Err(Refusal::DenyRootChange);
     }
-    let body = http::read_json(req, MAX_JSON_BODY).await?;
+    let body = read_json(req, MAX_JSON_BODY).await?;
     let store = ApiKeyStore::open(env)?;
     let key = existing(&store, id).await?;
-    let changed = key.patch(&body, &actor, http::now_secs())?;
+    let changed = key.patch(&body, &actor, req.now_secs())?;
     // Whether the change grants anything the key could not do before.
     let gaining = changed.active && (!key.active || key.grant.covers(&changed.grant).is_err());
     store.put(&changed, gaining).await?;
-    audit::record(actor.id(), "api_key.update", None, id);
+    record(req, &actor, "api_key.update", id);
     Ok(one(200, &changed))
 }
 
-pub async fn delete(req: &Incoming, env: &Env, id: &str) -> Result<Response, Refusal> {
-    let config = settings::config(env)?;
-    let actor = auth::require(req, env, &config, None, Permission::AccessManage).await?;
-    if id == ROOT_ID {
+pub async fn delete(req: &Incoming, env: &Env, id: &ApiKeyId) -> Result<Response, Refusal> {
+    let actor = authorize(req, env, Permission::AccessManage).await?;
+    if id.is_root() {
         return Err(Refusal::DenyRootChange);
     }
     let store = ApiKeyStore::open(env)?;
     let key = existing(&store, id).await?;
     actor.grant().covers(&key.grant)?;
     store.delete(&key).await?;
-    audit::record(actor.id(), "api_key.delete", None, id);
-    Ok(http::success(
+    record(req, &actor, "api_key.delete", id);
+    Ok(response::success(
         200,
-        [("hint", "API secret key deleted".into()), ("id", id.into())],
+        [
+            ("hint", "API secret key deleted".into()),
+            ("id", id.as_str().into()),
+        ],
     ))
 }

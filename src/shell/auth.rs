@@ -1,18 +1,16 @@
-//! Who is calling: the API secret key in `X-Filerobot-Key`, as a principal.
+//! Who is calling: the credential in `X-Filerobot-Key`, checked.
 
 use worker::Env;
 
 use crate::core::api_key::{self, Principal};
 use crate::core::config::Config;
+use crate::core::credential::{Credential, HEADER, Presented};
+use crate::core::gateway::check_key;
+use crate::core::id::Project;
 use crate::core::permission::Permission;
 use crate::core::refusal::Refusal;
 use crate::shell::api_key_store::ApiKeyStore;
-use crate::shell::http::KEY_HEADER;
 use crate::shell::incoming::Incoming;
-
-pub const NO_KEY: Refusal = Refusal::RejectKey {
-    reason: "no key was sent in the X-Filerobot-Key header",
-};
 
 const INVALID: Refusal = Refusal::RejectKey {
     reason: "the API secret key is not valid",
@@ -24,26 +22,49 @@ pub async fn require(
     req: &Incoming,
     env: &Env,
     config: &Config,
-    project: Option<&str>,
+    project: Option<&Project>,
     permission: Permission,
 ) -> Result<Principal, Refusal> {
-    let presented = req.header(KEY_HEADER).ok_or(NO_KEY)?;
-    let principal = authenticate(&presented, env, config).await?;
+    let header = req.header(HEADER);
+    let principal = match Presented::read(header.as_deref())? {
+        Presented::Sass(_) => {
+            return Err(Refusal::RejectKey {
+                reason: "this endpoint needs an API secret key, not a SASS key",
+            });
+        }
+        Presented::Secret(secret) => principal(secret, env, config, req.now_ms()).await?,
+    };
     principal.require(project, permission)?;
     Ok(principal)
 }
 
-/// The principal of an API secret key: the root key, or an active stored key.
-pub async fn authenticate(
+/// The credential of the request on `project`: a SASS key that passes the
+/// gateway's steps 1 to 3, or an API secret key (the root key, or an active
+/// stored key).
+pub async fn credential(
+    req: &Incoming,
+    env: &Env,
+    config: &Config,
+    project: &Project,
+) -> Result<Credential, Refusal> {
+    let header = req.header(HEADER);
+    Ok(match Presented::read(header.as_deref())? {
+        Presented::Sass(key) => {
+            Credential::Sass(check_key(key, &config.keyring, project, req.now_secs())?)
+        }
+        Presented::Secret(secret) => {
+            Credential::Api(principal(secret, env, config, req.now_ms()).await?)
+        }
+    })
+}
+
+/// The principal of an API secret key.
+async fn principal(
     presented: &str,
     env: &Env,
     config: &Config,
+    now_ms: u64,
 ) -> Result<Principal, Refusal> {
-    if presented.starts_with("SASS__") {
-        return Err(Refusal::RejectKey {
-            reason: "this endpoint needs an API secret key, not a SASS key",
-        });
-    }
     if config.root_key.matches(presented) {
         return Ok(Principal::Root);
     }
@@ -52,7 +73,7 @@ pub async fn authenticate(
         return Err(INVALID);
     }
     match ApiKeyStore::open(env)?
-        .by_hash(&api_key::secret_hash(presented))
+        .by_hash(&api_key::secret_hash(presented), now_ms)
         .await?
     {
         Some(key) if key.active => Ok(Principal::Key(key)),

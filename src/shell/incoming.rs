@@ -1,5 +1,5 @@
 //! The request the worker received, read straight from the platform's
-//! `Request`.
+//! `Request`, and the time it arrived.
 //!
 //! `worker::Request` reads the platform's `cf` object for every request,
 //! which the runtime builds anew on each read. sass-edge never needs it (the
@@ -10,10 +10,15 @@
 use worker::ByteStream;
 use worker::web_sys;
 
+use crate::core::query;
+use crate::core::restriction::{Client, client_ip};
+use crate::shell::clock;
+
 pub struct Incoming {
     raw: web_sys::Request,
     method: String,
     url: String,
+    now_ms: u64,
 }
 
 impl Incoming {
@@ -22,7 +27,18 @@ impl Incoming {
             method: raw.method(),
             url: raw.url(),
             raw,
+            now_ms: clock::now_ms(),
         }
+    }
+
+    /// When the request arrived, in ms: the one clock reading every decision
+    /// about it uses.
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+
+    pub fn now_secs(&self) -> u64 {
+        self.now_ms / 1000
     }
 
     /// The method as the runtime gives it: `GET`, `PUT`, … (workerd answers
@@ -31,18 +47,41 @@ impl Incoming {
         &self.method
     }
 
-    /// The full URL, as received.
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
     /// The path, percent-encoding intact: what follows the host, up to `?`.
     pub fn path(&self) -> &str {
-        crate::core::query::path_of_url(&self.url)
+        query::path_of_url(&self.url)
+    }
+
+    /// The query string, as received.
+    pub fn query_string(&self) -> Option<&str> {
+        query::of_url(&self.url)
+    }
+
+    /// A query parameter, decoded.
+    pub fn query(&self, name: &str) -> Option<String> {
+        query::param(self.query_string(), name)
+    }
+
+    /// The path and query as received, percent-encoding intact.
+    pub fn path_and_query(&self) -> String {
+        match self.query_string() {
+            Some(q) => format!("{}?{q}", self.path()),
+            None => self.path().to_string(),
+        }
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
         self.raw.headers().get(name).ok().flatten()
+    }
+
+    /// Where the request comes from, from the platform's headers only
+    /// (`X-Forwarded-For` is never read).
+    pub fn client(&self) -> Client {
+        Client {
+            ip: client_ip(self.header("CF-Connecting-IP").as_deref()),
+            country: self.header("CF-IPCountry"),
+            origin: self.header("Origin"),
+        }
     }
 
     /// The body as a stream of chunks, if there is a body.

@@ -5,35 +5,40 @@
 //!   attenuating a SASS key holding CONFIG_CHANGE;
 //! - `GET /{project}/v5/key/introspect`: what the presented key is and has left.
 
+use serde_json::{Map, Value, json};
 use worker::{Context, Env, Response};
 
-use crate::core::attenuate::attenuate;
+use crate::core::attenuate::{attenuate, check_parent};
 use crate::core::config::Config;
-use crate::core::counter::{Limit, Take};
-use crate::core::gateway::{
-    Client, check_key, check_origin, check_place, limiter_name, listing_counters, upload_counters,
-};
-use crate::core::json::{self, Map, Value};
-use crate::core::key::{self, Claims, new_key_id};
+use crate::core::credential::{HEADER, Presented};
+use crate::core::gateway::{check_key, listing_counters, upload_counters};
+use crate::core::id::{KeyId, Project, TemplateId};
+use crate::core::issuance;
+use crate::core::key::{self, Claims};
+use crate::core::limiter::LimiterName;
 use crate::core::permission::Permission;
 use crate::core::refusal::Refusal;
-use crate::core::restriction::counting_name;
 use crate::core::template::KeySpec;
-use crate::shell::auth::NO_KEY;
-use crate::shell::gateway::{client, key_state};
-use crate::shell::http::{self, KEY_HEADER, MAX_JSON_BODY};
+use crate::shell::body::{MAX_JSON_BODY, read_json};
+use crate::shell::gateway::key_state;
 use crate::shell::incoming::Incoming;
-use crate::shell::{auth, limiter, revocation, settings, template_state};
-
-const MINUTE_MS: u64 = 60_000;
+use crate::shell::{
+    audit, auth, cors, limiter, random, response, revocation, settings, template_state,
+};
 
 /// Signs `claims`, registers the key (after answering) so that it can be
 /// revoked by id, and answers it.
-fn issue(env: &Env, ctx: &Context, config: &Config, claims: Claims) -> Result<Response, Refusal> {
+fn issue(
+    req: &Incoming,
+    env: &Env,
+    ctx: &Context,
+    config: &Config,
+    claims: Claims,
+) -> Result<Response, Refusal> {
     let key = key::sign(&claims, config.keyring.signer());
-    let (env, registered) = (env.clone(), claims.clone());
+    let (env, registered, now) = (env.clone(), claims.clone(), req.now_secs());
     ctx.wait_until(async move {
-        if let Err(e) = revocation::register(&env, &registered).await {
+        if let Err(e) = revocation::register(&env, &registered, now).await {
             worker::console_error!(
                 "could not register key {}: {}",
                 registered.key_id,
@@ -41,7 +46,7 @@ fn issue(env: &Env, ctx: &Context, config: &Config, claims: Claims) -> Result<Re
             );
         }
     });
-    Ok(http::success(
+    Ok(response::success(
         200,
         [
             ("key", key.into()),
@@ -52,56 +57,32 @@ fn issue(env: &Env, ctx: &Context, config: &Config, claims: Claims) -> Result<Re
     ))
 }
 
-fn claims_from(project: &str, template: Option<String>, spec: KeySpec) -> Result<Claims, Refusal> {
-    let now = http::now_secs();
-    Ok(Claims {
-        project: project.to_string(),
-        template,
-        key_id: new_key_id(http::random16()?),
-        issued_at: now,
-        expires_at: now + spec.expiration,
-        policy: spec.policy,
-        lineage: Vec::new(),
-    })
-}
-
 pub async fn from_template(
     req: &Incoming,
     env: &Env,
     ctx: &Context,
-    project: &str,
-    id: &str,
+    project: &Project,
+    id: &TemplateId,
 ) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
-    let template = template_state::get(env, project, id)
+    let template = template_state::get(env, project, id, req.now_ms())
         .await?
         .ok_or(Refusal::MissTemplate)?;
-    if !template.body.active {
-        return Err(Refusal::DenyInactiveTemplate);
-    }
-    let client = client(req);
-    check_origin(&template.body.spec.policy, &client)?;
-    let take = Take {
-        counters: vec![(
-            "issue".into(),
-            Limit::Window {
-                limit: template.body.issue_limit_per_min,
-                window_ms: MINUTE_MS,
-            },
-        )],
-        keep_until: http::now_ms() + MINUTE_MS,
-    };
-    let object = format!("issue/{project}/{id}/{}", counting_name(client.ip));
-    limiter::take(env, &object, &take).await?;
-    let named = template.body.spec.policy.allowed_origins.is_some();
-    let claims = claims_from(
+    let client = req.client();
+    let (limiter_name, take) = issuance::plan(project, &template, &client, req.now_ms())?;
+    limiter::take(env, &limiter_name, take).await?;
+    let key_id = KeyId::new(random::bytes()?);
+    let claims = issuance::claims(
         project,
-        Some(template.id.clone()),
-        template.body.spec.clone(),
-    )?;
-    let response = issue(env, ctx, &config, claims)?;
-    Ok(http::name_origin(
-        response,
+        Some(&template),
+        &template.body.spec,
+        key_id,
+        req.now_secs(),
+    );
+    let answer = issue(req, env, ctx, &config, claims)?;
+    let named = template.body.spec.policy.allowed_origins.is_some();
+    Ok(cors::name_origin(
+        answer,
         client.origin.as_deref().filter(|_| named),
     ))
 }
@@ -110,68 +91,72 @@ pub async fn from_body(
     req: &Incoming,
     env: &Env,
     ctx: &Context,
-    project: &str,
+    project: &Project,
 ) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
-    let presented = req.header(KEY_HEADER).ok_or(NO_KEY)?;
-    if !presented.starts_with("SASS__") {
-        let actor =
-            auth::require(req, env, &config, Some(project), Permission::ConfigChange).await?;
-        let spec = KeySpec::from_key_request(&http::read_json(req, MAX_JSON_BODY).await?)?;
-        let claims = claims_from(project, None, spec)?;
-        crate::shell::audit::record(actor.id(), "key.mint", Some(project), &claims.key_id);
-        return issue(env, ctx, &config, claims);
-    }
+    let header = req.header(HEADER);
+    let key = match Presented::read(header.as_deref())? {
+        Presented::Secret(_) => {
+            let actor =
+                auth::require(req, env, &config, Some(project), Permission::ConfigChange).await?;
+            let spec = KeySpec::from_key_request(read_json(req, MAX_JSON_BODY).await?)?;
+            let key_id = KeyId::new(random::bytes()?);
+            let claims = issuance::claims(project, None, &spec, key_id, req.now_secs());
+            audit::record(
+                req.now_secs(),
+                actor.id().as_str(),
+                "key.mint",
+                Some(project.as_str()),
+                claims.key_id.as_str(),
+            );
+            return issue(req, env, ctx, &config, claims);
+        }
+        Presented::Sass(key) => key,
+    };
     // Attenuation: the presented SASS key must pass the gateway's key checks.
-    let now = http::now_secs();
-    let parent = check_key(&presented, &config.keyring, project, now)?;
-    key_state(env, project, &parent).await?.check()?;
-    check_place(&parent, &client(req))?;
-    if !parent.policy.permissions.contains(Permission::ConfigChange) {
-        return Err(Refusal::DenyPermission {
-            permission: Permission::ConfigChange,
-        });
-    }
-    let body = http::read_json(req, MAX_JSON_BODY).await?;
-    let claims = attenuate(&parent, &body, now, new_key_id(http::random16()?))?;
-    issue(env, ctx, &config, claims)
+    let parent = check_key(key, &config.keyring, project, req.now_secs())?;
+    let state = key_state(env, &parent, req.now_ms()).await?;
+    check_parent(&parent, state, &req.client())?;
+    let body = read_json(req, MAX_JSON_BODY).await?;
+    let claims = attenuate(&parent, body, req.now_secs(), KeyId::new(random::bytes()?))?;
+    issue(req, env, ctx, &config, claims)
 }
 
-pub async fn introspect(req: &Incoming, env: &Env, project: &str) -> Result<Response, Refusal> {
+pub async fn introspect(req: &Incoming, env: &Env, project: &Project) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
-    let presented = req.header(KEY_HEADER).ok_or(NO_KEY)?;
-    let now_ms = http::now_ms();
-    let claims = check_key(&presented, &config.keyring, project, now_ms / 1000)?;
-    key_state(env, project, &claims).await?.check()?;
-    let client: Client = client(req);
-    let mut counters: Vec<(String, Limit)> = upload_counters(&claims, &client);
-    counters.extend(listing_counters(&claims));
+    let header = req.header(HEADER);
+    let Presented::Sass(presented) = Presented::read(header.as_deref())? else {
+        return Err(Refusal::RejectKey {
+            reason: "introspection needs the SASS key itself",
+        });
+    };
+    let key = check_key(presented, &config.keyring, project, req.now_secs())?;
+    key_state(env, &key, req.now_ms()).await?.check()?;
+    let client = req.client();
+    let mut counters = upload_counters(&key, &client);
+    counters.extend(listing_counters(&key));
     let states = if counters.is_empty() {
         Vec::new()
     } else {
-        let names = counters.iter().map(|(n, _)| n.clone()).collect();
-        limiter::peek(env, &limiter_name(&claims), names).await?
+        let names = counters.iter().map(|(c, _)| c.clone()).collect();
+        limiter::peek(env, &LimiterName::Key(key.key_id.clone()), names).await?
     };
     let mut remaining = Map::new();
-    for ((name, limit), state) in counters.iter().zip(&states) {
-        let (field, limit_value) = match limit {
-            Limit::Window { limit, .. } => (name.as_str(), u64::from(*limit)),
-            Limit::Total { limit } => (name.split(' ').next().unwrap_or(name), *limit),
-        };
+    for ((counter, limit), state) in counters.iter().zip(&states) {
         remaining.insert(
-            field.to_string(),
-            json::object([
-                ("limit", limit_value.into()),
-                ("remaining", limit.remaining(state, now_ms).into()),
-            ]),
+            counter.field().to_string(),
+            json!({
+                "limit": limit.value(),
+                "remaining": limit.remaining(state, req.now_ms()),
+            }),
         );
     }
-    Ok(http::success(
+    Ok(response::success(
         200,
         [
-            ("claims", claims.to_json()),
-            ("expires_at", claims.expires_at.into()),
-            ("seconds_left", claims.seconds_left(now_ms / 1000).into()),
+            ("claims", serde_json::to_value(&*key).unwrap_or_default()),
+            ("expires_at", key.expires_at.into()),
+            ("seconds_left", key.seconds_left(req.now_secs()).into()),
             ("counters", remaining.into()),
         ],
     ))

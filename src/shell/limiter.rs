@@ -1,6 +1,7 @@
 //! Exact counters in Durable Objects: the `Limiter` class and its client.
 //!
-//! One object per counted thing (a template and source IP, later a key). The
+//! One object per counted thing (`core::limiter::LimiterName`: a key, or a
+//! template and source IP). The
 //! object keeps each counter's state in its SQLite storage, one row per
 //! counter, and runs the pure math of `core::counter` between reading and
 //! writing with no `await` in between, so concurrent requests are serialised.
@@ -12,119 +13,76 @@
 
 use std::cell::Cell;
 
-use wasm_bindgen::prelude::*;
-use worker::js_sys::Promise;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::JsValue;
 use worker::{
-    Date, DurableObject, Env, Request, Response, ResponseBuilder, Result, SqlStorage,
-    SqlStorageValue, State, console_error, durable_object, web_sys,
+    Date, DurableObject, Env, Method, Request, RequestInit, Response, ResponseBuilder, Result,
+    SqlStorage, SqlStorageValue, State, console_error, durable_object,
 };
 
-use crate::core::counter::{
-    CounterState, Exceeded, GiveBack, Peek, Take, Taken, forget_at, take_all,
-};
-use crate::core::json::{self, Value};
+use crate::core::counter::{CounterState, forget_at, take_all};
+use crate::core::limiter::{Call, Counter, GiveBack, LimiterName, Peek, Peeked, Take, Taken};
 use crate::core::refusal::Refusal;
-use crate::shell::{http, js};
+use crate::shell::clock;
 
 pub const BINDING: &str = "LIMITER";
 
-fn down(context: &str, e: impl std::fmt::Debug) -> Refusal {
-    console_error!("limiter {context} failed: {e:?}");
+fn down(context: &str, e: impl std::fmt::Display) -> Refusal {
+    console_error!("limiter {context} failed: {e}");
     Refusal::LimiterDown
 }
 
-#[wasm_bindgen]
-extern "C" {
-    type Namespace;
-    #[wasm_bindgen(method, catch, js_name = getByName)]
-    fn get_by_name(this: &Namespace, name: &str) -> std::result::Result<Stub, JsValue>;
-
-    type Stub;
-    #[wasm_bindgen(method, catch)]
-    fn fetch(this: &Stub, url: &str, init: &JsValue) -> std::result::Result<Promise, JsValue>;
-}
-
-/// The refusal a client gets when `counter` refused.
-pub fn refusal(counter: &str, exceeded: Exceeded) -> Refusal {
-    match exceeded {
-        Exceeded::Rate { retry_after } => Refusal::Throttle { retry_after },
-        Exceeded::Quota => Refusal::ExhaustQuota {
-            // "upload.limit_per_source_ip 192.0.2.1" names the field only.
-            counter: counter.split(' ').next().unwrap_or(counter).to_string(),
-        },
-    }
-}
-
-/// Sends `body` to `/{op}` of the limiter object `name`, and reads its
-/// answer with `read`.
-async fn call<T>(
+/// Sends `call` to the limiter object `name` and reads its answer. Any
+/// failure to reach it is `LimiterDown`: the caller fails closed.
+async fn call<T: DeserializeOwned>(
     env: &Env,
-    name: &str,
-    op: &str,
-    body: Value,
-    read: fn(&Value) -> Option<T>,
+    name: &LimiterName,
+    call: &Call,
 ) -> std::result::Result<T, Refusal> {
-    let namespace = js::prop(env, BINDING);
-    if namespace.is_undefined() {
-        return Err(down("binding", BINDING));
-    }
-    let stub = namespace
-        .unchecked_into::<Namespace>()
-        .get_by_name(name)
+    let stub = env
+        .durable_object(BINDING)
+        .and_then(|ns| ns.get_by_name(&name.to_string()))
         .map_err(|e| down("stub", e))?;
-    let init = js::object(&[
-        ("method", JsValue::from_str("POST")),
-        ("body", JsValue::from_str(&body.text())),
-    ]);
-    let url = format!("https://limiter/{op}");
-    let answer: web_sys::Response = js::settle(stub.fetch(&url, &init))
+    let body = serde_json::to_string(call).map_err(|e| down("encode", e))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_body(Some(JsValue::from_str(&body)));
+    let request =
+        Request::new_with_init("https://limiter/call", &init).map_err(|e| down("request", e))?;
+    let mut answer = stub
+        .fetch_with_request(request)
         .await
-        .map_err(|e| down("fetch", e))?
-        .unchecked_into();
-    if answer.status() != 200 {
-        return Err(down("status", answer.status()));
+        .map_err(|e| down("fetch", e))?;
+    if answer.status_code() != 200 {
+        return Err(down("status", answer.status_code()));
     }
-    let text = js::settle(answer.text())
-        .await
-        .map_err(|e| down("read", e))?
-        .as_string()
-        .unwrap_or_default();
-    json::parse_str(&text)
-        .ok()
-        .as_ref()
-        .and_then(read)
-        .ok_or_else(|| down("decode", text))
+    let text = answer.text().await.map_err(|e| down("read", e))?;
+    serde_json::from_str(&text).map_err(|e| down("decode", e))
 }
 
 /// Asks the limiter object `name` to take one hit from every counter of
-/// `take`, all or none, and returns the hit's time stamp. Any failure to reach
-/// it is `LimiterDown`: fail closed. A refusal comes back as the client's.
-pub async fn take(env: &Env, name: &str, take: &Take) -> std::result::Result<u64, Refusal> {
-    match call(env, name, "take", take.to_json(), Taken::from_json).await? {
-        Taken::Admitted { at } => Ok(at),
-        Taken::Refused { counter, exceeded } => Err(refusal(&counter, exceeded)),
-    }
+/// `take`, all or none, and returns the hit's time stamp. A refusal comes
+/// back as the client's.
+pub async fn take(env: &Env, name: &LimiterName, take: Take) -> std::result::Result<u64, Refusal> {
+    call::<Taken>(env, name, &Call::Take(take))
+        .await?
+        .admitted()
 }
 
 /// The state of some counters of limiter object `name`, changing nothing.
 pub async fn peek(
     env: &Env,
-    name: &str,
-    counters: Vec<String>,
-) -> std::result::Result<Vec<CounterState>, Refusal> {
-    let read = |v: &Value| {
-        v.as_array()?
-            .iter()
-            .map(CounterState::from_json)
-            .collect::<Option<Vec<_>>>()
-    };
-    call(env, name, "peek", Peek { counters }.to_json(), read).await
+    name: &LimiterName,
+    counters: Vec<Counter>,
+) -> std::result::Result<Peeked, Refusal> {
+    call(env, name, &Call::Peek(Peek { counters })).await
 }
 
 /// Gives back hits taken for a request that then failed. A failure is only
 /// logged: the hits then stay counted, which errs on the side of the limit.
-pub async fn give_back(env: &Env, name: &str, give_back: &GiveBack) {
-    if let Err(e) = call(env, name, "give-back", give_back.to_json(), Value::as_bool).await {
+pub async fn give_back(env: &Env, name: &LimiterName, give_back: GiveBack) {
+    if let Err(e) = call::<bool>(env, name, &Call::GiveBack(give_back)).await {
         console_error!("could not give back counts to {name}: {}", e.message());
     }
 }
@@ -164,11 +122,11 @@ impl Limiter {
         }
     }
 
-    fn load(sql: &SqlStorage, name: &str) -> Result<CounterState> {
+    fn load(sql: &SqlStorage, name: &Counter) -> Result<CounterState> {
         let found = Self::first(
             sql,
             "SELECT state FROM counters WHERE name = ?",
-            vec![name.into()],
+            vec![name.to_string().into()],
         )?;
         match found {
             None => Ok(CounterState::default()),
@@ -180,12 +138,12 @@ impl Limiter {
         }
     }
 
-    fn store(sql: &SqlStorage, name: &str, state: &CounterState, forget_at: u64) -> Result<()> {
+    fn store(sql: &SqlStorage, name: &Counter, state: &CounterState, forget_at: u64) -> Result<()> {
         sql.exec(
             "INSERT INTO counters (name, state, forget_at) VALUES (?, ?, ?) \
              ON CONFLICT(name) DO UPDATE SET state = excluded.state, forget_at = excluded.forget_at",
             vec![
-                name.into(),
+                name.to_string().into(),
                 state.encode().into(),
                 (forget_at as i64).into(),
             ],
@@ -221,9 +179,9 @@ impl Limiter {
     /// Takes one hit from every counter, all or none. From the first read to
     /// the last write there is no await: the decision and its bookkeeping are
     /// atomic with respect to every other request.
-    async fn take(&self, take: Take) -> Result<Value> {
+    async fn take(&self, take: Take) -> Result<Taken> {
         let sql = self.sql()?;
-        let now = http::now_ms();
+        let now = clock::now_ms();
         let mut counters = Vec::with_capacity(take.counters.len());
         for (name, limit) in &take.counters {
             counters.push((*limit, Self::load(&sql, name)?));
@@ -237,17 +195,16 @@ impl Limiter {
                     earliest = earliest.min(forget);
                 }
                 self.alarm_by(earliest).await?;
-                Ok(Taken::Admitted { at: now }.to_json())
+                Ok(Taken::Admitted { at: now })
             }
             Err((i, exceeded)) => Ok(Taken::Refused {
                 counter: take.counters[i].0.clone(),
                 exceeded,
-            }
-            .to_json()),
+            }),
         }
     }
 
-    fn give_back(&self, give_back: GiveBack) -> Result<Value> {
+    fn give_back(&self, give_back: GiveBack) -> Result<bool> {
         let sql = self.sql()?;
         for (name, limit) in &give_back.counters {
             let state = limit.give_back(&Self::load(&sql, name)?, give_back.at);
@@ -258,18 +215,20 @@ impl Limiter {
                 forget_at(limit, &state, give_back.keep_until),
             )?;
         }
-        Ok(Value::Bool(true))
+        Ok(true)
     }
 
-    fn peek(&self, peek: Peek) -> Result<Value> {
+    fn peek(&self, peek: Peek) -> Result<Peeked> {
         let sql = self.sql()?;
-        let states = peek
-            .counters
+        peek.counters
             .iter()
-            .map(|name| Self::load(&sql, name).map(|s| s.to_json()))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Value::Array(states))
+            .map(|name| Self::load(&sql, name))
+            .collect()
     }
+}
+
+fn answer(value: &impl Serialize) -> Result<Response> {
+    Ok(ResponseBuilder::new().fixed(serde_json::to_vec(value)?))
 }
 
 impl DurableObject for Limiter {
@@ -282,20 +241,12 @@ impl DurableObject for Limiter {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let path = req.path();
-        let body = json::parse_str(&req.text().await?).unwrap_or_default();
-        let answer = match path.as_str() {
-            "/take" => match Take::from_json(&body) {
-                Some(take) => Some(self.take(take).await),
-                None => None,
-            },
-            "/give-back" => GiveBack::from_json(&body).map(|g| self.give_back(g)),
-            "/peek" => Peek::from_json(&body).map(|p| self.peek(p)),
-            _ => return Response::error("unknown limiter call", 404),
-        };
-        match answer {
-            Some(answer) => Ok(ResponseBuilder::new().fixed(answer?.text().into_bytes())),
-            None => Response::error("malformed limiter call", 400),
+        let text = req.text().await?;
+        match serde_json::from_str::<Call>(&text) {
+            Ok(Call::Take(take)) => answer(&self.take(take).await?),
+            Ok(Call::GiveBack(give_back)) => answer(&self.give_back(give_back)?),
+            Ok(Call::Peek(peek)) => answer(&self.peek(peek)?),
+            Err(_) => Response::error("malformed limiter call", 400),
         }
     }
 
@@ -304,7 +255,7 @@ impl DurableObject for Limiter {
     async fn alarm(&self) -> Result<Response> {
         self.alarm.set(None);
         let sql = self.sql()?;
-        let now = http::now_ms() as i64;
+        let now = clock::now_ms() as i64;
         sql.exec(
             "DELETE FROM counters WHERE forget_at <= ?",
             vec![now.into()],

@@ -1,20 +1,23 @@
-//! The Workers shell: routing, KV, Durable Objects, and refusals mapped to
-//! HTTP. Every decision is made by `crate::core`; this only does the I/O.
+//! The Workers shell: routing, KV, Durable Objects, R2, origin fetch, and
+//! refusals mapped to HTTP. Every decision is made by `crate::core`; this
+//! only does the I/O.
 
 mod api_key_store;
 mod api_keys_api;
+mod assets;
 mod audit;
 mod auth;
-mod cache;
-mod demo;
+mod body;
+mod clock;
+mod cors;
 mod gateway;
-mod http;
 mod incoming;
 mod issue;
-mod js;
 mod kv;
 mod limiter;
 mod origin;
+mod random;
+mod response;
 mod revocation;
 mod settings;
 mod storage;
@@ -30,7 +33,7 @@ use crate::shell::incoming::Incoming;
 
 #[event(fetch)]
 pub async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<Response> {
-    Ok(http::finish(
+    Ok(response::finish(
         dispatch(&Incoming::new(req), &env, &ctx).await,
     ))
 }
@@ -41,8 +44,8 @@ async fn dispatch(
     ctx: &Context,
 ) -> std::result::Result<Response, Refusal> {
     match route(req.method(), req.path())? {
-        Route::Preflight => http::preflight(),
-        Route::OpenApi => demo::openapi(env).await,
+        Route::Preflight => cors::preflight(),
+        Route::OpenApi => assets::openapi(env).await,
         Route::ListApiKeys => api_keys_api::list(req, env).await,
         Route::CreateApiKey => api_keys_api::create(req, env).await,
         Route::ReadApiKey { id } => api_keys_api::read(req, env, &id).await,
@@ -52,7 +55,7 @@ async fn dispatch(
             revocation::handle(req, env, &project, &key_id).await
         }
         Route::Introspect { project } => issue::introspect(req, env, &project).await,
-        Route::Demo { .. } => demo::page(env).await,
+        Route::Demo { .. } => assets::page(env).await,
         Route::IssueKey { project, template } => {
             issue::from_template(req, env, ctx, &project, &template).await
         }

@@ -9,12 +9,14 @@ use worker::{
     ResponseBuilder, console_error,
 };
 
-use crate::core::gateway::Operation;
-use crate::core::json::{self, Value};
+use serde_json::{Value, json};
+
+use crate::core::id::Project;
 use crate::core::refusal::Refusal;
+use crate::core::request::{FileMeta, Operation};
 use crate::core::time;
-use crate::shell::http;
 use crate::shell::incoming::Incoming;
+use crate::shell::{cors, response};
 
 pub const BINDING: &str = "FILES";
 /// Default and largest page of a listing.
@@ -27,30 +29,30 @@ fn down(context: &str, e: impl std::fmt::Display) -> Refusal {
     Refusal::StorageDown
 }
 
-fn object_key(project: &str, path: &str) -> String {
+fn object_key(project: &Project, path: &str) -> String {
     format!("{project}{path}")
 }
 
 /// What the API says about a file.
-fn info(project: &str, object: &Object) -> Value {
+fn info(project: &Project, object: &Object) -> Value {
     let key = object.key();
-    let path = key.strip_prefix(project).unwrap_or(&key).to_string();
-    let meta = object
+    let path = key
+        .strip_prefix(project.as_str())
+        .unwrap_or(&key)
+        .to_string();
+    let meta: Option<Value> = object
         .custom_metadata()
         .ok()
-        .and_then(|m| m.get(META).and_then(|t| json::parse_str(t).ok()));
-    json::object([
-        ("name", path.rsplit('/').next().unwrap_or_default().into()),
-        ("path", path.as_str().into()),
-        ("size", object.size().into()),
-        ("content_type", object.http_metadata().content_type.into()),
-        (
-            "uploaded",
-            time::rfc3339(object.uploaded().as_millis() / 1000).into(),
-        ),
-        ("etag", object.etag().into()),
-        ("meta", meta.into()),
-    ])
+        .and_then(|m| m.get(META).and_then(|t| serde_json::from_str(t).ok()));
+    json!({
+        "name": path.rsplit('/').next().unwrap_or_default(),
+        "path": path,
+        "size": object.size(),
+        "content_type": object.http_metadata().content_type,
+        "uploaded": time::rfc3339(object.uploaded().as_millis() / 1000),
+        "etag": object.etag(),
+        "meta": meta,
+    })
 }
 
 /// A readable object's body as data to put elsewhere, streamed.
@@ -92,15 +94,15 @@ async fn rewrite(
 pub async fn perform(
     env: &Env,
     req: &Incoming,
-    project: &str,
+    project: &Project,
     op: &Operation,
-    meta: Option<String>,
+    meta: Option<FileMeta>,
     page: (Option<String>, Option<u32>),
 ) -> Result<Response, Refusal> {
     let bucket = env.bucket(BINDING).map_err(|e| down("binding", e))?;
     match op {
         Operation::Upload { path, length } => {
-            let key = object_key(project, path);
+            let key = object_key(project, path.as_str());
             let body = match req.raw().body() {
                 Some(stream) if *length > 0 => Data::ReadableStream(stream),
                 _ => Data::Empty,
@@ -124,10 +126,10 @@ pub async fn perform(
                 bucket.delete(&key).await.map_err(|e| down("delete", e))?;
                 return Err(Refusal::RejectLengthMismatch);
             }
-            Ok(http::success(201, [("file", info(project, &stored))]))
+            Ok(response::success(201, [("file", info(project, &stored))]))
         }
         Operation::Fetch { path } => {
-            let key = object_key(project, path);
+            let key = object_key(project, path.as_str());
             let head = req.method() == "HEAD";
             let object = if head {
                 bucket
@@ -142,7 +144,7 @@ pub async fn perform(
             // disposition, encoding, cache control and expiry) in one call.
             // `write_http_metadata` takes its Headers by value: give it a
             // second handle to the same JS object (worker's `clone` copies).
-            let headers = http::cors_headers();
+            let headers = cors::headers();
             object
                 .write_http_metadata(Headers(headers.0.clone()))
                 .map_err(|e| down("metadata", e))?;
@@ -162,38 +164,40 @@ pub async fn perform(
             })
         }
         Operation::Delete { path } => {
-            let key = object_key(project, path);
+            let key = object_key(project, path.as_str());
             bucket
                 .head(&key)
                 .await
                 .map_err(|e| down("head", e))?
                 .ok_or(Refusal::MissFile)?;
             bucket.delete(&key).await.map_err(|e| down("delete", e))?;
-            Ok(http::success(200, [("path", path.into())]))
+            Ok(response::success(200, [("path", path.as_str().into())]))
         }
         Operation::Move { from, to } => {
-            let from_key = object_key(project, from);
+            let from_key = object_key(project, from.as_str());
             let source = existing(&bucket, &from_key).await?;
             let custom = source.custom_metadata().unwrap_or_default();
-            let moved = rewrite(&bucket, &object_key(project, to), &source, custom).await?;
+            let moved =
+                rewrite(&bucket, &object_key(project, to.as_str()), &source, custom).await?;
             if from != to {
                 bucket
                     .delete(&from_key)
                     .await
                     .map_err(|e| down("delete", e))?;
             }
-            Ok(http::success(200, [("file", info(project, &moved))]))
+            Ok(response::success(200, [("file", info(project, &moved))]))
         }
         Operation::SetMeta { path } => {
-            let key = object_key(project, path);
+            let key = object_key(project, path.as_str());
             let source = existing(&bucket, &key).await?;
             let mut custom = source.custom_metadata().unwrap_or_default();
-            custom.insert(META.into(), meta.unwrap_or_else(|| "{}".into()));
+            let meta = meta.as_ref().map_or("{}", FileMeta::as_str);
+            custom.insert(META.into(), meta.to_string());
             let changed = rewrite(&bucket, &key, &source, custom).await?;
-            Ok(http::success(200, [("file", info(project, &changed))]))
+            Ok(response::success(200, [("file", info(project, &changed))]))
         }
         Operation::List { folder } => {
-            let prefix = if folder == "/" {
+            let prefix = if folder.is_root() {
                 format!("{project}/")
             } else {
                 format!("{project}{folder}/")
@@ -214,7 +218,7 @@ pub async fn perform(
                 .delimited_prefixes()
                 .iter()
                 .map(|p| {
-                    p.strip_prefix(project)
+                    p.strip_prefix(project.as_str())
                         .unwrap_or(p)
                         .trim_end_matches('/')
                         .to_string()
@@ -225,10 +229,10 @@ pub async fn perform(
             } else {
                 None
             };
-            Ok(http::success(
+            Ok(response::success(
                 200,
                 [
-                    ("folder", folder.into()),
+                    ("folder", folder.as_str().into()),
                     ("files", files.into()),
                     ("folders", folders.into()),
                     ("cursor", cursor.into()),

@@ -4,9 +4,9 @@ Run: python3 tests/vectors/key_vector.py > src/core/key_vector.txt
 The Rust test `core::key::tests::test_vector` must produce the same key.
 
 The claims are the JSON object below, written compactly with its members in
-this order (the order of the Rust `Claims` struct; defaults left out).
-`src/core/key_vector_flat.txt` is a key of the first encoding (policy fields at
-the top, keys sorted), kept to show that such keys still verify.
+this order (the order of the Rust claims' wire struct; defaults left out).
+`src/core/key_vector_sorted.txt` is a key of the first encoding (members sorted
+by name), kept to show that such keys still verify.
 """
 import base64, hashlib, hmac, json
 
@@ -17,11 +17,9 @@ claims = {
     "key_id": "07" * 16,
     "issued_at": 1795323661,
     "expires_at": 1795323661 + 1200,
-    "policy": {
-        "permissions": ["OBJECTS_LIST", "FILE_UPLOAD"],
-        "upload": {"max": 10, "dir_scope": ["/uploads/*"]},
-        "restrictions": {"whitelist_countries": ["FR"]},
-    },
+    "permissions": ["OBJECTS_LIST", "FILE_UPLOAD"],
+    "upload": {"max": 10, "dir_scope": ["/uploads/*"]},
+    "restrictions": {"whitelist_countries": ["FR"]},
 }
 b64 = lambda b: base64.urlsafe_b64encode(b).decode().rstrip("=")
 payload = b64(json.dumps(claims, separators=(",", ":")).encode())

@@ -7,7 +7,7 @@
 use worker::{Env, Response, console_error};
 
 use crate::core::refusal::Refusal;
-use crate::shell::http;
+use crate::shell::response;
 
 /// The static assets binding.
 pub const BINDING: &str = "ASSETS";
@@ -22,16 +22,16 @@ fn enabled(env: &Env) -> bool {
 async fn asset(env: &Env, path: &str) -> Result<Response, Refusal> {
     let assets = env
         .assets(BINDING)
-        .map_err(|e| http::internal("assets binding", e))?;
+        .map_err(|e| response::internal("assets binding", e))?;
     let response = assets
         .fetch(format!("https://assets{path}"), None)
         .await
-        .map_err(|e| http::internal("assets fetch", e))?;
+        .map_err(|e| response::internal("assets fetch", e))?;
     if response.status_code() != 200 {
         console_error!("asset {path} answered {}", response.status_code());
         return Err(Refusal::Internal);
     }
-    Ok(http::rebuild(response))
+    Ok(response::rebuild(response))
 }
 
 /// `GET /openapi.json`.

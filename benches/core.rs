@@ -4,8 +4,9 @@
 //!   made with a SASS key before any I/O: `check_key` (format, HMAC-SHA256,
 //!   claims, expiry, project) then `admit` (template state, IP, country,
 //!   permission, path, scope, size, counter plan). Target: at most 4 µs.
-//! - `check_key_only` and `admit_upload_only`: its two halves, and
-//!   `parse_claims_json`, the serde_json read of the claims inside `check_key`.
+//! - `check_key_only` and `admit_upload_only`: its two halves; inside
+//!   `check_key`, `parse_claims_json` (the serde_json read of the claims) and
+//!   `verify_tag_only` (the HMAC).
 //! - `sign_key`: issuing a key, from claims to the signed key. Target: at most
 //!   10 µs.
 //!
@@ -114,6 +115,21 @@ fn benches(c: &mut Criterion) {
     let claims_text = serde_json::to_string(&claims).expect("claims");
     c.bench_function("parse_claims_json", |b| {
         b.iter(|| serde_json::from_str::<Claims>(black_box(&claims_text)).unwrap())
+    });
+    // Inside check_key: the HMAC-SHA256 of the signed part, checked.
+    let signed = &key[..key.len() - 45];
+    let tag = base64::Engine::decode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        &key[key.len() - 43..],
+    )
+    .expect("a tag");
+    c.bench_function("verify_tag_only", |b| {
+        b.iter(|| {
+            assert!(
+                ring.signer()
+                    .verify(black_box(signed.as_bytes()), black_box(&tag))
+            )
+        })
     });
     c.bench_function("sign_key", |b| {
         b.iter(|| sign(black_box(&claims), ring.signer()))

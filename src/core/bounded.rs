@@ -39,6 +39,15 @@ impl<const MAX: u64> Bounded<MAX> {
         }
     }
 
+    /// `n`, which must be in range: for constants, where an `n` out of
+    /// range fails the build.
+    pub const fn must(n: u64) -> Self {
+        match Self::new(n) {
+            Some(v) => v,
+            None => panic!("a bounded number out of range"),
+        }
+    }
+
     pub const fn get(self) -> u64 {
         self.0.get()
     }

@@ -29,8 +29,8 @@ use serde::{Deserialize, Serialize};
 use crate::core::id::{KeyId, Project, TemplateId};
 use crate::core::permission::KeyPermissions;
 use crate::core::policy::{ListingLimits, Policy, Restrictions, UploadLimits};
-use crate::core::restriction::Origins;
 use crate::core::refusal::Refusal;
+use crate::core::restriction::Origins;
 use crate::core::signing::{Keyring, SigningKey, is_kid};
 
 pub const PREFIX: &str = "SASS__v2__";

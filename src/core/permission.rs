@@ -6,6 +6,8 @@ use std::marker::PhantomData;
 use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::core::text::{FromText, text};
+
 macro_rules! permissions {
     ($($variant:ident => $name:literal,)*) => {
         /// One permission a key or template can grant.
@@ -76,11 +78,15 @@ impl Serialize for Permission {
     }
 }
 
+impl FromText for Permission {
+    fn from_text(name: &str) -> Result<Self, String> {
+        Permission::parse(name).ok_or_else(|| format!("unknown permission {name:?}"))
+    }
+}
+
 impl<'de> Deserialize<'de> for Permission {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Permission::parse(&name)
-            .ok_or_else(|| de::Error::custom(format_args!("unknown permission {name:?}")))
+        text(d)
     }
 }
 

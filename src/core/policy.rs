@@ -16,13 +16,8 @@ use crate::core::scope::Scopes;
 /// Default `upload.max_file_size`: 500 MB.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 524_288_000;
 
-const DEFAULT_FILE_SIZE: FileSize = match FileSize::new(DEFAULT_MAX_FILE_SIZE) {
-    Some(size) => size,
-    None => panic!("the default file size is out of range"),
-};
-
 fn default_max_file_size() -> FileSize {
-    DEFAULT_FILE_SIZE
+    const { FileSize::must(DEFAULT_MAX_FILE_SIZE) }
 }
 
 fn is_default_max_file_size(size: &FileSize) -> bool {

@@ -7,6 +7,8 @@ use std::net::{IpAddr, Ipv6Addr};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
+use crate::core::text::{FromText, text};
+
 /// Most entries in one whitelist.
 pub const MAX_ENTRIES: usize = 256;
 
@@ -63,8 +65,8 @@ fn canonical_net(net: IpNet) -> IpNet {
 }
 
 /// One entry of `whitelist_ip_ranges`: an address (`8.8.8.8`) or a CIDR range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
 pub struct IpRange(IpNet);
 
 impl IpRange {
@@ -128,8 +130,8 @@ impl IpRanges {
 }
 
 /// An ISO 3166-1 alpha-2 code, held in upper case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
 pub struct Country([u8; 2]);
 
 impl Country {
@@ -172,8 +174,8 @@ impl Countries {
 /// `http://127.0.0.1:8787`), held in lower case. Origins bind a key to pages
 /// of those sites; a request without an `Origin` header (a server) is not
 /// affected, so they do not stop non-browser clients.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
 pub struct WebOrigin(String);
 
 impl WebOrigin {
@@ -224,10 +226,14 @@ impl Origins {
 
 macro_rules! text_entry {
     ($t:ident, |$v:ident| $show:expr) => {
-        impl TryFrom<String> for $t {
-            type Error = String;
-            fn try_from(s: String) -> Result<Self, String> {
-                $t::parse(&s)
+        impl FromText for $t {
+            fn from_text(s: &str) -> Result<Self, String> {
+                $t::parse(s)
+            }
+        }
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                text(d)
             }
         }
         impl From<$t> for String {

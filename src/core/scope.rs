@@ -4,12 +4,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::core::path::Dir;
+use crate::core::text::{FromText, text};
 
 /// Most entries in one `dir_scope` list.
 pub const MAX_SCOPES: usize = 100;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
 pub struct DirScope {
     /// The directory (`/` for the root).
     base: Dir,
@@ -62,10 +63,15 @@ impl DirScope {
     }
 }
 
-impl TryFrom<String> for DirScope {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        DirScope::parse(&s)
+impl FromText for DirScope {
+    fn from_text(s: &str) -> Result<Self, String> {
+        DirScope::parse(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for DirScope {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        text(d)
     }
 }
 

@@ -32,15 +32,8 @@ const READ_ONLY: [&str; 5] = [
     "updated_at_unix",
 ];
 
-const fn validity(secs: u64) -> Validity {
-    match Validity::new(secs) {
-        Some(v) => v,
-        None => panic!("validity out of range"),
-    }
-}
-
 fn default_expiration() -> Validity {
-    validity(DEFAULT_EXPIRATION)
+    const { Validity::must(DEFAULT_EXPIRATION) }
 }
 
 /// `key_validity`: how long keys live.
@@ -145,15 +138,8 @@ fn yes() -> bool {
     true
 }
 
-const fn per_minute(n: u64) -> PerMinute {
-    match PerMinute::new(n) {
-        Some(v) => v,
-        None => panic!("limit out of range"),
-    }
-}
-
 fn default_issue_limit() -> PerMinute {
-    per_minute(DEFAULT_ISSUE_LIMIT_PER_MIN)
+    const { PerMinute::must(DEFAULT_ISSUE_LIMIT_PER_MIN) }
 }
 
 /// The fields a template has beside the policy.

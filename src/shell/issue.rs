@@ -5,20 +5,20 @@
 //!   attenuating a SASS key holding CONFIG_CHANGE;
 //! - `GET /{project}/v5/key/introspect`: what the presented key is and has left.
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use worker::{Context, Env, Response};
 
 use crate::core::attenuate::{attenuate, check_parent};
 use crate::core::config::Config;
 use crate::core::credential::{HEADER, Presented};
-use crate::core::gateway::{check_key, listing_counters, upload_counters};
+use crate::core::gateway::check_key;
 use crate::core::id::{KeyId, Project, TemplateId};
-use crate::core::issuance;
 use crate::core::key::{self, Claims};
 use crate::core::limiter::LimiterName;
 use crate::core::permission::Permission;
 use crate::core::refusal::Refusal;
 use crate::core::template::KeySpec;
+use crate::core::{introspection, issuance};
 use crate::shell::body::{MAX_JSON_BODY, read_json};
 use crate::shell::gateway::key_state;
 use crate::shell::incoming::Incoming;
@@ -132,32 +132,13 @@ pub async fn introspect(req: &Incoming, env: &Env, project: &Project) -> Result<
     };
     let key = check_key(presented, &config.keyring, project, req.now_secs())?;
     key_state(env, &key, req.now_ms()).await?.check()?;
-    let client = req.client();
-    let mut counters = upload_counters(&key, &client);
-    counters.extend(listing_counters(&key));
+    let counters = introspection::counters(&key, &req.client());
     let states = if counters.is_empty() {
         Vec::new()
     } else {
         let names = counters.iter().map(|(c, _)| c.clone()).collect();
         limiter::peek(env, &LimiterName::Key(key.key_id.clone()), names).await?
     };
-    let mut remaining = Map::new();
-    for ((counter, limit), state) in counters.iter().zip(&states) {
-        remaining.insert(
-            counter.field().to_string(),
-            json!({
-                "limit": limit.value(),
-                "remaining": limit.remaining(state, req.now_ms()),
-            }),
-        );
-    }
-    Ok(response::success(
-        200,
-        [
-            ("claims", serde_json::to_value(&*key).unwrap_or_default()),
-            ("expires_at", key.expires_at.into()),
-            ("seconds_left", key.seconds_left(req.now_secs()).into()),
-            ("counters", remaining.into()),
-        ],
-    ))
+    let report = introspection::report(&key, &counters, &states, req.now_ms());
+    Ok(response::success_of(200, &report))
 }

@@ -25,6 +25,24 @@ pub fn success<const N: usize>(status: u16, fields: [(&str, Value); N]) -> Respo
     json(status, &body)
 }
 
+/// A success answer with the fields of `fields` (a struct or a map):
+/// `{"status":"success", …}`.
+pub fn success_of(status: u16, fields: &impl Serialize) -> Response {
+    #[derive(Serialize)]
+    struct Success<'a, T> {
+        status: &'static str,
+        #[serde(flatten)]
+        fields: &'a T,
+    }
+    json(
+        status,
+        &Success {
+            status: "success",
+            fields,
+        },
+    )
+}
+
 fn json_with(status: u16, value: &impl Serialize, headers: Headers) -> Response {
     let _ = headers.set("Content-Type", "application/json; charset=utf-8");
     // Our answers hold only strings, numbers, lists and maps: writing them

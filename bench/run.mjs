@@ -11,6 +11,8 @@
 // Settings (environment): BENCH_DURATION (s, default 10), BENCH_WARMUP (s, 2),
 // BENCH_CONNECTIONS (2), BENCH_ROUNDS (5), BENCH_COLD_STARTS (5),
 // BENCH_OUT (default BENCHMARKS.md in the repository).
+// `--cold` measures cold starts only (see main), `--report` re-renders
+// BENCHMARKS.md from the last run's results.
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -353,8 +355,8 @@ async function measure(server, s, before = async () => {}) {
 
 // -------------------------------------------------------------- cold starts
 
-async function coldStart(kind, path) {
-  const server = await serve(kind);
+async function coldStart(kind, path, extra = {}) {
+  const server = await serve(kind, extra);
   const r = await fetch(server.url + path);
   await r.arrayBuffer();
   const answered = performance.now();
@@ -705,6 +707,25 @@ async function main() {
     const list = scenarios({});
     for (const r of Object.values(saved.results)) r.s = { ...r.s, ...list.find((x) => x.id === r.s.id) };
     write(report(saved.results, saved.cold, saved.machine, saved.micro, saved.size, saved.date));
+    return;
+  }
+  if (process.argv.includes('--cold')) {
+    // Cold starts only, of the no-op, this build and the builds of other
+    // checkouts named in BENCH_COLD_OTHERS ("label=dir,label=dir"), in
+    // alternation; prints the medians. For comparing two versions.
+    const others = (process.env.BENCH_COLD_OTHERS ?? '').split(',').filter(Boolean).map((e) => e.split('='));
+    const kinds = [['no-op (a)', 'noop', {}], ['sass-edge', 'sass', {}],
+      ...others.map(([label, dir]) => [label, 'sass', rustWorker(resolve(dir))])];
+    await waitQuiet(30);
+    await coldStart('noop', '/');
+    const runs = kinds.map(() => []);
+    for (let i = 0; i < COLD_STARTS; i++) {
+      for (const [j, [, kind, extra]] of kinds.entries()) runs[j].push(await coldStart(kind, '/', extra));
+    }
+    for (const [j, [label]] of kinds.entries()) {
+      const t = runs[j].map((r) => r.total);
+      console.log(`${label}: median ${median(t).toFixed(0)} ms to the first answer (min ${Math.min(...t).toFixed(0)}, max ${Math.max(...t).toFixed(0)}; ready ${median(runs[j].map((r) => r.ready)).toFixed(0)} ms, first request ${median(runs[j].map((r) => r.first)).toFixed(0)} ms), n=${t.length}`);
+    }
     return;
   }
   if (process.argv.includes('--wait-quiet')) {

@@ -4,6 +4,8 @@
 //!   made with a SASS key before any I/O: `check_key` (format, HMAC-SHA256,
 //!   claims, expiry, project) then `admit` (template state, IP, country,
 //!   permission, path, scope, size, counter plan). Target: at most 4 µs.
+//! - `verify_and_admit_upload_cached`: the same for a key used before, whose
+//!   claims come from the cache of verified keys the shell keeps per isolate.
 //! - `check_key_only` and `admit_upload_only`: its two halves; inside
 //!   `check_key`, `parse_claims_json` (the serde_json read of the claims) and
 //!   `verify_tag_only` (the HMAC).
@@ -20,9 +22,9 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
-use sass_edge::core::gateway::{KeyState, TemplateState, admit, check_key};
+use sass_edge::core::gateway::{KeyState, TemplateState, admit, check_key, check_key_cached};
 use sass_edge::core::id::{KeyId, Project, TemplateId};
-use sass_edge::core::key::{Claims, sign};
+use sass_edge::core::key::{Claims, KeyCache, sign};
 use sass_edge::core::request::{Ask, Verb};
 use sass_edge::core::restriction::Client;
 use sass_edge::core::signing::Keyring;
@@ -93,6 +95,17 @@ fn benches(c: &mut Criterion) {
     c.bench_function("verify_and_admit_upload", |b| {
         b.iter(|| {
             let claims = check_key(black_box(&key), &ring, &demo, black_box(NOW)).unwrap();
+            admit(&claims, ACTIVE, black_box(&ask), black_box(&client)).unwrap()
+        })
+    });
+    // A key used again: its claims come from the isolate's cache of verified
+    // keys (the shell's path), only the expiry and project are checked again.
+    let mut cache = KeyCache::default();
+    c.bench_function("verify_and_admit_upload_cached", |b| {
+        b.iter(|| {
+            let claims =
+                check_key_cached(&mut cache, black_box(&key), &ring, &demo, black_box(NOW))
+                    .unwrap();
             admit(&claims, ACTIVE, black_box(&ask), black_box(&client)).unwrap()
         })
     });

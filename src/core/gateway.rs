@@ -20,7 +20,7 @@
 
 use crate::core::counter::Limit;
 use crate::core::id::Project;
-use crate::core::key::{self, LEEWAY, Verified};
+use crate::core::key::{self, KeyCache, LEEWAY, Verified};
 use crate::core::limiter::{Counter, LimiterName, Take};
 use crate::core::permission::Permission;
 use crate::core::refusal::Refusal;
@@ -75,7 +75,21 @@ pub fn check_key(
     project: &Project,
     now: u64,
 ) -> Result<Verified, Refusal> {
-    let verified = key::verify(key, keyring, now)?;
+    for_project(key::verify(key, keyring, now)?, project)
+}
+
+/// Steps 1 to 3, through a cache of keys verified before.
+pub fn check_key_cached(
+    cache: &mut KeyCache,
+    key: &str,
+    keyring: &Keyring,
+    project: &Project,
+    now: u64,
+) -> Result<Verified, Refusal> {
+    for_project(cache.verify(key, keyring, now)?, project)
+}
+
+fn for_project(verified: Verified, project: &Project) -> Result<Verified, Refusal> {
     if verified.project != *project {
         return Err(Refusal::DenyProject);
     }

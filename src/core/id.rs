@@ -66,15 +66,10 @@ macro_rules! id {
 }
 
 fn hex_digits(s: &str, len: usize, upper: bool) -> bool {
+    let letters = if upper { b'A'..=b'F' } else { b'a'..=b'f' };
     s.len() == len
-        && s.bytes().all(|b| {
-            b.is_ascii_digit()
-                || if upper {
-                    (b'A'..=b'F').contains(&b)
-                } else {
-                    (b'a'..=b'f').contains(&b)
-                }
-        })
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || letters.contains(&b))
 }
 
 id!(

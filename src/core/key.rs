@@ -20,7 +20,9 @@
 //! the last 43 characters. The tag is checked, in constant time, before any
 //! claim is read.
 
+use std::collections::HashMap;
 use std::ops::Deref;
+use std::rc::Rc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -135,15 +137,50 @@ impl Claims {
 }
 
 /// Claims of a key whose tag checked out and which had not expired: only
-/// `verify` makes one, and the gateway admits only these.
+/// `verify` makes one, and the gateway admits only these. Cheap to clone.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verified(Claims);
+pub struct Verified(Rc<Claims>);
 
 impl Deref for Verified {
     type Target = Claims;
     fn deref(&self) -> &Claims {
         &self.0
     }
+}
+
+/// Keys verified before, by their exact text, so that a key used again (a
+/// widget makes many calls with one key) is not decoded again: its claims
+/// cannot change, because its tag covers them. Only the expiry is checked
+/// again. Bounded: emptied when full.
+#[derive(Debug, Default)]
+pub struct KeyCache {
+    entries: HashMap<String, Verified>,
+}
+
+/// Most keys a cache holds.
+const CACHED_KEYS: usize = 1024;
+
+impl KeyCache {
+    /// `verify`, through the cache. The keyring must be the one the cached
+    /// keys were verified with: a cache lives as long as its settings.
+    pub fn verify(&mut self, key: &str, keyring: &Keyring, now: u64) -> Result<Verified, Refusal> {
+        if let Some(verified) = self.entries.get(key) {
+            return not_expired(verified.clone(), now);
+        }
+        let verified = verify(key, keyring, now)?;
+        if self.entries.len() >= CACHED_KEYS {
+            self.entries.clear();
+        }
+        self.entries.insert(key.to_string(), verified.clone());
+        Ok(verified)
+    }
+}
+
+fn not_expired(verified: Verified, now: u64) -> Result<Verified, Refusal> {
+    if now > verified.expires_at.saturating_add(LEEWAY) {
+        return Err(Refusal::RejectExpiredKey);
+    }
+    Ok(verified)
 }
 
 /// Signs `claims` with `signer` into a key.
@@ -198,10 +235,7 @@ pub fn verify(key: &str, keyring: &Keyring, now: u64) -> Result<Verified, Refusa
     // Authentic from here on: a decoding failure is our own bug, still refused.
     let json = URL_SAFE_NO_PAD.decode(payload).map_err(|_| MALFORMED)?;
     let claims: Claims = serde_json::from_slice(&json).map_err(|_| MALFORMED)?;
-    if now > claims.expires_at.saturating_add(LEEWAY) {
-        return Err(Refusal::RejectExpiredKey);
-    }
-    Ok(Verified(claims))
+    not_expired(Verified(Rc::new(claims)), now)
 }
 
 #[cfg(test)]
@@ -259,6 +293,62 @@ mod tests {
             old,
             sign(&claims(), ring(&format!("k1:{SECRET_A}")).signer())
         );
+    }
+
+    /// The claims' policy fields read and write as `Policy`'s own.
+    #[test]
+    fn the_wire_policy_is_the_policy() {
+        let c = claims();
+        let wire = serde_json::to_value(&c).unwrap();
+        let mut policy = serde_json::to_value(&c.policy).unwrap();
+        let mut rest = wire.as_object().unwrap().clone();
+        for name in crate::core::policy::FIELDS {
+            assert_eq!(
+                rest.remove(name),
+                policy.as_object_mut().unwrap().remove(name),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            rest.keys().collect::<Vec<_>>(),
+            ["expires_at", "issued_at", "key_id", "project", "template"]
+        );
+        assert_eq!(serde_json::from_value::<Claims>(wire).unwrap(), c);
+    }
+
+    #[test]
+    fn the_cache_answers_as_verify_does() {
+        let r = ring(&format!("k1:{SECRET_A}"));
+        let c = claims();
+        let key = sign(&c, r.signer());
+        let mut cache = KeyCache::default();
+        for _ in 0..2 {
+            assert_eq!(*cache.verify(&key, &r, c.issued_at).unwrap(), c);
+        }
+        assert_eq!(cache.entries.len(), 1);
+        assert_eq!(
+            cache.verify(&key, &r, c.expires_at + LEEWAY + 1),
+            Err(Refusal::RejectExpiredKey),
+            "a cached key still expires"
+        );
+        let i = key.len() - 10;
+        let flipped = if &key[i..=i] == "A" { "B" } else { "A" };
+        let forged = format!("{}{flipped}{}", &key[..i], &key[i + 1..]);
+        assert_eq!(
+            cache.verify(&forged, &r, c.issued_at).unwrap_err().code(),
+            "KEY_INVALID"
+        );
+        assert_eq!(cache.entries.len(), 1, "refused keys are not kept");
+        for i in 0..CACHED_KEYS + 1 {
+            let other = Claims {
+                issued_at: i as u64,
+                ..c.clone()
+            };
+            cache
+                .verify(&sign(&other, r.signer()), &r, c.issued_at)
+                .unwrap();
+        }
+        assert!(cache.entries.len() <= CACHED_KEYS);
     }
 
     #[test]

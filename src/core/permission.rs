@@ -21,6 +21,16 @@ macro_rules! permissions {
             pub fn name(self) -> &'static str {
                 match self { $(Permission::$variant => $name,)* }
             }
+
+            /// Parses a name; `DIR_MOV` is the documents' older spelling of
+            /// `DIR_MOVE`.
+            pub fn parse(name: &str) -> Option<Permission> {
+                match name {
+                    $($name => Some(Permission::$variant),)*
+                    "DIR_MOV" => Some(Permission::DirMove),
+                    _ => None,
+                }
+            }
         }
     };
 }
@@ -54,14 +64,6 @@ permissions! {
 }
 
 impl Permission {
-    /// Parses a name; `DIR_MOV` is the documents' older spelling of `DIR_MOVE`.
-    pub fn parse(name: &str) -> Option<Permission> {
-        if name == "DIR_MOV" {
-            return Some(Permission::DirMove);
-        }
-        Permission::ALL.iter().copied().find(|p| p.name() == name)
-    }
-
     fn bit(self) -> u32 {
         1 << (self as u32)
     }

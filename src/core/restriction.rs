@@ -72,10 +72,19 @@ pub struct IpRange(IpNet);
 impl IpRange {
     pub fn parse(text: &str) -> Result<IpRange, String> {
         let bad = || format!("{text:?} is not an IP address or CIDR range");
-        let net = if text.contains('/') {
-            text.parse::<IpNet>().map_err(|_| bad())?
-        } else {
-            IpNet::from(text.parse::<IpAddr>().map_err(|_| bad())?)
+        let (addr, prefix) = match text.split_once('/') {
+            Some((addr, prefix)) => (addr, Some(prefix)),
+            None => (text, None),
+        };
+        let addr: IpAddr = addr.parse().map_err(|_| bad())?;
+        let net = match prefix {
+            // Digits only: u8's parser would take a sign.
+            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                let len = p.parse::<u8>().map_err(|_| bad())?;
+                IpNet::new(addr, len).map_err(|_| bad())?
+            }
+            Some(_) => return Err(bad()),
+            None => IpNet::from(addr),
         };
         Ok(IpRange(canonical_net(net)))
     }
@@ -320,6 +329,8 @@ mod tests {
             "abc",
             "1.2.3.4/",
             "/8",
+            "1.2.3.4/+8",
+            "1.2.3.4/8/9",
             "1.2.3.4 ",
             "",
         ] {

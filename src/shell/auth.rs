@@ -1,16 +1,35 @@
 //! Who is calling: the credential in `X-Filerobot-Key`, checked.
 
+use std::cell::RefCell;
+
 use worker::Env;
 
 use crate::core::api_key::{self, Principal};
 use crate::core::config::Config;
 use crate::core::credential::{Credential, HEADER, Presented};
-use crate::core::gateway::check_key;
+use crate::core::gateway::check_key_cached;
 use crate::core::id::Project;
+use crate::core::key::{KeyCache, Verified};
 use crate::core::permission::Permission;
 use crate::core::refusal::Refusal;
 use crate::shell::api_key_store::ApiKeyStore;
 use crate::shell::incoming::Incoming;
+
+thread_local! {
+    /// SASS keys this isolate has verified (see `KeyCache`); it lives as
+    /// long as the isolate's settings.
+    static KEYS: RefCell<KeyCache> = RefCell::new(KeyCache::default());
+}
+
+/// Steps 1 to 3 for a SASS key, through the isolate's cache of verified keys.
+pub fn check_sass(
+    key: &str,
+    config: &Config,
+    project: &Project,
+    now: u64,
+) -> Result<Verified, Refusal> {
+    KEYS.with_borrow_mut(|cache| check_key_cached(cache, key, &config.keyring, project, now))
+}
 
 const INVALID: Refusal = Refusal::RejectKey {
     reason: "the API secret key is not valid",
@@ -49,9 +68,7 @@ pub async fn credential(
 ) -> Result<Credential, Refusal> {
     let header = req.header(HEADER);
     Ok(match Presented::read(header.as_deref())? {
-        Presented::Sass(key) => {
-            Credential::Sass(check_key(key, &config.keyring, project, req.now_secs())?)
-        }
+        Presented::Sass(key) => Credential::Sass(check_sass(key, config, project, req.now_secs())?),
         Presented::Secret(secret) => {
             Credential::Api(principal(secret, env, config, req.now_ms()).await?)
         }

@@ -11,7 +11,6 @@ use worker::{Context, Env, Response};
 use crate::core::attenuate::{attenuate, check_parent};
 use crate::core::config::Config;
 use crate::core::credential::{HEADER, Presented};
-use crate::core::gateway::check_key;
 use crate::core::id::{KeyId, Project, TemplateId};
 use crate::core::key::{self, Claims};
 use crate::core::limiter::LimiterName;
@@ -114,7 +113,7 @@ pub async fn from_body(
         Presented::Sass(key) => key,
     };
     // Attenuation: the presented SASS key must pass the gateway's key checks.
-    let parent = check_key(key, &config.keyring, project, req.now_secs())?;
+    let parent = auth::check_sass(key, &config, project, req.now_secs())?;
     let state = key_state(env, &parent, req.now_ms()).await?;
     check_parent(&parent, state, &req.client())?;
     let body = read_json(req, MAX_JSON_BODY).await?;
@@ -130,7 +129,7 @@ pub async fn introspect(req: &Incoming, env: &Env, project: &Project) -> Result<
             reason: "introspection needs the SASS key itself",
         });
     };
-    let key = check_key(presented, &config.keyring, project, req.now_secs())?;
+    let key = auth::check_sass(presented, &config, project, req.now_secs())?;
     key_state(env, &key, req.now_ms()).await?.check()?;
     let counters = introspection::counters(&key, &req.client());
     let states = if counters.is_empty() {

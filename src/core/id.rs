@@ -103,6 +103,18 @@ id!(
     |s| hex_digits(s, 32, false)
 );
 
+id!(
+    /// A stored file's id: a UUID (8-4-4-4-12 lower-case hex digits),
+    /// assigned at upload and kept through renames and moves.
+    FileId,
+    "a file id (a UUID such as 0b6e0c4e-5d52-4f0b-9a3e-4c1de0e8a8f1)",
+    |s| s.len() == 36
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+        })
+);
+
 /// The id under which the root key (`ROOT_API_KEY`) is shown.
 pub const ROOT_API_KEY_ID: &str = "root";
 
@@ -124,6 +136,16 @@ impl ApiKeyId {
 
     pub fn is_root(&self) -> bool {
         self.0 == ROOT_API_KEY_ID
+    }
+}
+
+impl FileId {
+    /// A version 4 (random) UUID from 16 random bytes.
+    pub fn new(mut random: [u8; 16]) -> FileId {
+        random[6] = (random[6] & 0x0f) | 0x40;
+        random[8] = (random[8] & 0x3f) | 0x80;
+        let h = hex::lower(&random);
+        FileId(format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]))
     }
 }
 
@@ -172,6 +194,17 @@ mod tests {
         assert!(KeyId::parse("0123456789abcdef0123456789abcdef").is_some());
         assert!(KeyId::parse("0123456789ABCDEF0123456789ABCDEF").is_none());
         assert!(KeyId::parse("nope").is_none());
+    }
+
+    #[test]
+    fn file_ids() {
+        let id = FileId::new([0xab; 16]);
+        assert_eq!(id.as_str(), "abababab-abab-4bab-abab-abababababab");
+        assert_eq!(FileId::parse(id.as_str()), Some(id));
+        assert!(FileId::parse("stats").is_none());
+        assert!(FileId::parse("ABABABAB-ABAB-4BAB-ABAB-ABABABABABAB").is_none());
+        assert!(FileId::parse("abababab-abab-4bab-abab-ababababab").is_none());
+        assert!(FileId::parse("abababababab-4bab-abab-abab-abababab").is_none());
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub enum Refusal {
     RejectBodySize { limit: usize },
     /// A file path that is not a normalised absolute path.
     RejectPath { reason: String },
+    /// A multipart upload body that cannot be read as one.
+    RejectMultipart { reason: String },
     /// An upload without `Content-Length`.
     RequireLength,
     /// An upload whose body did not match its declared length.
@@ -94,6 +96,7 @@ impl Refusal {
         use Refusal::*;
         match self {
             RejectJson { .. } | RejectField { .. } | RejectProject | RejectPath { .. } => 400,
+            RejectMultipart { .. } => 400,
             RejectLengthMismatch => 400,
             RejectKey { .. } | RejectExpiredKey | RejectRevokedKey => 401,
             DenyPermission { .. } | DenyProject | DenyInactiveTemplate => 403,
@@ -118,6 +121,7 @@ impl Refusal {
             RejectProject => "PROJECT_INVALID",
             RejectBodySize { .. } => "BODY_TOO_LARGE",
             RejectPath { .. } => "PATH_INVALID",
+            RejectMultipart { .. } => "INVALID_MULTIPART",
             RequireLength => "LENGTH_REQUIRED",
             RejectLengthMismatch => "LENGTH_MISMATCH",
             RejectFileSize { .. } => "FILE_TOO_LARGE",
@@ -156,6 +160,7 @@ impl Refusal {
             RejectProject => "the project must be 1 to 32 characters of a-z and 0-9".into(),
             RejectBodySize { limit } => format!("the body is larger than {limit} bytes"),
             RejectPath { reason } => format!("the path {reason}"),
+            RejectMultipart { reason } => format!("the multipart body: {reason}"),
             RequireLength => "an upload needs a Content-Length header".into(),
             RejectLengthMismatch => {
                 "the body did not match its Content-Length; nothing was stored".into()
@@ -211,6 +216,9 @@ impl Refusal {
             RejectBodySize { .. } => "Send a smaller body.",
             RejectPath { .. } => {
                 "Use an absolute path without ., .., empty segments, backslashes, encoded slashes or control characters."
+            }
+            RejectMultipart { .. } => {
+                "Send multipart/form-data with one part per file (files[]), as the Filerobot widget does."
             }
             RequireLength => "Send the upload with its Content-Length.",
             RejectLengthMismatch => "Send exactly as many bytes as the Content-Length declares.",

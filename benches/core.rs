@@ -25,7 +25,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use sass_edge::core::gateway::{KeyState, TemplateState, admit, check_key, check_key_cached};
 use sass_edge::core::id::{KeyId, Project, TemplateId};
 use sass_edge::core::key::{Claims, KeyCache, sign};
-use sass_edge::core::request::{Ask, Verb};
+use sass_edge::core::request::{Ask, Target, Verb};
 use sass_edge::core::restriction::Client;
 use sass_edge::core::signing::Keyring;
 use sass_edge::core::template::KeySpec;
@@ -78,7 +78,7 @@ fn benches(c: &mut Criterion) {
     let key = sign(&claims, ring.signer());
     let ask = Ask {
         verb: Verb::Upload,
-        path: "/uploads/2026/photo%20one.jpg".into(),
+        target: Target::Url("/uploads/2026/photo%20one.jpg".into()),
         to: None,
         length: Some(123_456),
     };

@@ -46,11 +46,20 @@ impl Limit {
         }
     }
 
-    /// Admits or refuses one hit at `now_ms`. On admission, returns the new state.
-    pub fn take(&self, state: &CounterState, now_ms: u64) -> Result<CounterState, Exceeded> {
+    /// Admits or refuses `n` hits at `now_ms`, all or none. On admission,
+    /// returns the new state.
+    pub fn take(&self, state: &CounterState, now_ms: u64, n: NonZeroU32) -> Result<CounterState, Exceeded> {
+        let n64 = u64::from(n.get());
         match *self {
             Limit::Window { limit, window_ms } => {
                 let limit = limit.get() as usize;
+                let n = n.get() as usize;
+                if n > limit {
+                    // Never fits: as long as the window itself.
+                    return Err(Exceeded::Rate {
+                        retry_after: window_ms.div_ceil(1000).max(1),
+                    });
+                }
                 let mut hits = state.hits.clone();
                 while hits
                     .front()
@@ -58,9 +67,9 @@ impl Limit {
                 {
                     hits.pop_front();
                 }
-                if hits.len() >= limit {
-                    // The hit that must leave the window for one more to fit.
-                    let blocking = hits[hits.len() - limit];
+                if hits.len() + n > limit {
+                    // The last hit that must leave the window for `n` more to fit.
+                    let blocking = hits[hits.len() + n - limit - 1];
                     let wait_ms = (blocking + window_ms).saturating_sub(now_ms);
                     return Err(Exceeded::Rate {
                         retry_after: wait_ms.div_ceil(1000).max(1),
@@ -68,33 +77,35 @@ impl Limit {
                 }
                 // Keep the log sorted even if a clock steps back.
                 let at = hits.back().map_or(now_ms, |&last| last.max(now_ms));
-                hits.push_back(at);
+                hits.extend(std::iter::repeat_n(at, n));
                 Ok(CounterState {
                     hits,
-                    total: state.total + 1,
+                    total: state.total + n64,
                 })
             }
             Limit::Total { limit } => {
-                if state.total >= u64::from(limit.get()) {
+                if state.total + n64 > u64::from(limit.get()) {
                     return Err(Exceeded::Quota);
                 }
                 Ok(CounterState {
                     hits: VecDeque::new(),
-                    total: state.total + 1,
+                    total: state.total + n64,
                 })
             }
         }
     }
 
-    /// Gives back a hit admitted at `hit_ms` that did not happen after all
-    /// (the store failed).
-    pub fn give_back(&self, state: &CounterState, hit_ms: u64) -> CounterState {
+    /// Gives back `n` hits admitted at `hit_ms` that did not happen after
+    /// all (the store failed).
+    pub fn give_back(&self, state: &CounterState, hit_ms: u64, n: NonZeroU32) -> CounterState {
         let mut next = state.clone();
-        next.total = next.total.saturating_sub(1);
-        if let Limit::Window { .. } = self
-            && let Some(i) = next.hits.iter().rposition(|&t| t == hit_ms)
-        {
-            next.hits.remove(i);
+        next.total = next.total.saturating_sub(n.get().into());
+        if let Limit::Window { .. } = self {
+            for _ in 0..n.get() {
+                if let Some(i) = next.hits.iter().rposition(|&t| t == hit_ms) {
+                    next.hits.remove(i);
+                }
+            }
         }
         next
     }
@@ -126,16 +137,17 @@ impl Limit {
     }
 }
 
-/// Takes one hit from every counter, or from none: if any refuses, returns
-/// its index and reason and nothing changes.
+/// Takes `n` hits from every counter, or none from any: if one refuses,
+/// returns its index and reason and nothing changes.
 pub fn take_all(
     counters: &[(Limit, CounterState)],
     now_ms: u64,
+    n: NonZeroU32,
 ) -> Result<Vec<CounterState>, (usize, Exceeded)> {
     counters
         .iter()
         .enumerate()
-        .map(|(i, (limit, state))| limit.take(state, now_ms).map_err(|e| (i, e)))
+        .map(|(i, (limit, state))| limit.take(state, now_ms, n).map_err(|e| (i, e)))
         .collect()
 }
 
@@ -179,6 +191,28 @@ mod tests {
     use proptest::prelude::*;
 
     const MIN: u64 = 60_000;
+    const ONE: NonZeroU32 = NonZeroU32::MIN;
+
+    fn n(hits: u32) -> NonZeroU32 {
+        NonZeroU32::new(hits).unwrap()
+    }
+
+    #[test]
+    fn several_hits_at_once() {
+        let t = total(3);
+        let s = t.take(&CounterState::default(), 0, n(2)).unwrap();
+        assert_eq!(s.total, 2);
+        assert_eq!(t.take(&s, 0, n(2)), Err(Exceeded::Quota), "all or none");
+        assert_eq!(t.take(&s, 0, ONE).unwrap().total, 3);
+        assert_eq!(t.give_back(&s, 0, n(2)).total, 0);
+        let w = window(3);
+        let s = w.take(&CounterState::default(), 1_000, n(2)).unwrap();
+        assert_eq!(s.hits, [1_000, 1_000]);
+        assert_eq!(w.take(&s, 2_000, n(2)), Err(Exceeded::Rate { retry_after: 59 }));
+        assert!(w.take(&s, 2_000, ONE).is_ok());
+        assert_eq!(w.take(&CounterState::default(), 0, n(4)), Err(Exceeded::Rate { retry_after: 60 }));
+        assert_eq!(w.give_back(&s, 1_000, n(2)).hits.len(), 0);
+    }
 
     fn window(limit: u32) -> Limit {
         Limit::Window {
@@ -197,11 +231,11 @@ mod tests {
     fn window_admits_then_refuses_then_frees() {
         let l = window(2);
         let s = CounterState::default();
-        let s = l.take(&s, 1_000).unwrap();
-        let s = l.take(&s, 2_000).unwrap();
-        assert_eq!(l.take(&s, 30_000), Err(Exceeded::Rate { retry_after: 31 }));
-        assert_eq!(l.take(&s, 60_999), Err(Exceeded::Rate { retry_after: 1 }));
-        let s = l.take(&s, 61_000).unwrap();
+        let s = l.take(&s, 1_000, ONE).unwrap();
+        let s = l.take(&s, 2_000, ONE).unwrap();
+        assert_eq!(l.take(&s, 30_000, ONE), Err(Exceeded::Rate { retry_after: 31 }));
+        assert_eq!(l.take(&s, 60_999, ONE), Err(Exceeded::Rate { retry_after: 1 }));
+        let s = l.take(&s, 61_000, ONE).unwrap();
         assert_eq!(s.hits, [2_000, 61_000]);
         assert_eq!(l.forgettable_at(&s), Some(121_000));
     }
@@ -209,8 +243,8 @@ mod tests {
     #[test]
     fn remaining() {
         let w = window(3);
-        let s = w.take(&CounterState::default(), 1_000).unwrap();
-        let s = w.take(&s, 2_000).unwrap();
+        let s = w.take(&CounterState::default(), 1_000, ONE).unwrap();
+        let s = w.take(&s, 2_000, ONE).unwrap();
         assert_eq!(w.remaining(&s, 3_000), 1);
         assert_eq!(w.remaining(&s, 61_500), 2);
         assert_eq!(w.remaining(&CounterState::default(), 0), 3);
@@ -240,20 +274,20 @@ mod tests {
     #[test]
     fn totals() {
         let l = total(1);
-        let s = l.take(&CounterState::default(), 5).unwrap();
-        assert_eq!(l.take(&s, 6), Err(Exceeded::Quota));
-        let s = l.give_back(&s, 5);
-        assert!(l.take(&s, 7).is_ok());
+        let s = l.take(&CounterState::default(), 5, ONE).unwrap();
+        assert_eq!(l.take(&s, 6, ONE), Err(Exceeded::Quota));
+        let s = l.give_back(&s, 5, ONE);
+        assert!(l.take(&s, 7, ONE).is_ok());
         assert_eq!(l.forgettable_at(&s), None);
     }
 
     #[test]
     fn give_back_frees_the_window() {
         let l = window(1);
-        let s = l.take(&CounterState::default(), 10).unwrap();
-        assert!(l.take(&s, 20).is_err());
-        let s = l.give_back(&s, 10);
-        assert!(l.take(&s, 20).is_ok());
+        let s = l.take(&CounterState::default(), 10, ONE).unwrap();
+        assert!(l.take(&s, 20, ONE).is_err());
+        let s = l.give_back(&s, 10, ONE);
+        assert!(l.take(&s, 20, ONE).is_ok());
     }
 
     #[test]
@@ -268,23 +302,23 @@ mod tests {
                 },
             ),
         ];
-        assert_eq!(take_all(&counters, 0), Err((1, Exceeded::Quota)));
-        let ok = take_all(&counters[..1], 0).unwrap();
+        assert_eq!(take_all(&counters, 0, ONE), Err((1, Exceeded::Quota)));
+        let ok = take_all(&counters[..1], 0, ONE).unwrap();
         assert_eq!(ok[0].total, 1);
     }
 
     #[test]
     fn forgetting() {
         assert_eq!(forget_at(&total(1), &CounterState::default(), 77), 77);
-        let s = window(1).take(&CounterState::default(), 5).unwrap();
+        let s = window(1).take(&CounterState::default(), 5, ONE).unwrap();
         assert_eq!(forget_at(&window(1), &s, 77), 60_005);
     }
 
     #[test]
     fn state_is_stored_compactly() {
-        let s = total(3).take(&CounterState::default(), 0).unwrap();
+        let s = total(3).take(&CounterState::default(), 0, ONE).unwrap();
         assert_eq!(s.encode(), [1, 0, 0, 0, 0, 0, 0, 0]);
-        let w = window(3).take(&s, 258).unwrap();
+        let w = window(3).take(&s, 258, ONE).unwrap();
         assert_eq!(w.encode()[8..], [2, 1, 0, 0, 0, 0, 0, 0]);
         for bad in [&[][..], &[1, 2, 3], &[0; 12]] {
             assert_eq!(CounterState::decode(bad), None);
@@ -303,24 +337,26 @@ mod tests {
         /// `limit` admitted hits, and every refusal happened when the window
         /// really held `limit` hits.
         #[test]
-        fn window_is_exact(limit in 1u32..6, gaps in proptest::collection::vec(0u64..30_000, 1..80)) {
+        fn window_is_exact(limit in 1u32..6, steps in proptest::collection::vec((0u64..30_000, 1u32..4), 1..80)) {
             let l = window(limit);
             let mut s = CounterState::default();
             let mut now = 0;
             let mut admitted: Vec<u64> = Vec::new();
-            for gap in gaps {
+            for (gap, hits) in steps {
                 now += gap;
                 let in_window = admitted.iter().filter(|&&t| t + MIN > now).count();
-                match l.take(&s, now) {
+                match l.take(&s, now, n(hits)) {
                     Ok(next) => {
-                        prop_assert!(in_window < limit as usize);
+                        prop_assert!(in_window + hits as usize <= limit as usize);
                         s = next;
-                        admitted.push(now);
+                        admitted.extend(std::iter::repeat_n(now, hits as usize));
                     }
                     Err(Exceeded::Rate { retry_after }) => {
-                        prop_assert_eq!(in_window, limit as usize);
-                        // Retrying after the advice succeeds.
-                        prop_assert!(l.take(&s, now + retry_after * 1000).is_ok());
+                        prop_assert!(in_window + hits as usize > limit as usize);
+                        // Retrying after the advice succeeds, when it can ever fit.
+                        if hits <= limit {
+                            prop_assert!(l.take(&s, now + retry_after * 1000, n(hits)).is_ok());
+                        }
                     }
                     Err(Exceeded::Quota) => prop_assert!(false, "a window never says quota"),
                 }
@@ -338,7 +374,7 @@ mod tests {
             let mut s = CounterState::default();
             let mut admitted = 0;
             for i in 0..tries {
-                if let Ok(next) = l.take(&s, i as u64) {
+                if let Ok(next) = l.take(&s, i as u64, ONE) {
                     s = next;
                     admitted += 1;
                 }

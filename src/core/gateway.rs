@@ -18,6 +18,8 @@
 //! 9. the upload has a length (LENGTH_REQUIRED) within max_file_size (FILE_TOO_LARGE)
 //! 10. the counters admit it (RATE_LIMITED, QUOTA_EXCEEDED): done by the limiter
 
+use std::num::NonZeroU32;
+
 use crate::core::counter::Limit;
 use crate::core::id::Project;
 use crate::core::key::{self, KeyCache, LEEWAY, Verified};
@@ -165,6 +167,7 @@ pub fn admit(
             Take {
                 counters,
                 keep_until: (key.expires_at + LEEWAY) * 1000,
+                hits: NonZeroU32::MIN,
             },
         )
     });
@@ -237,7 +240,7 @@ mod tests {
     use crate::core::id::KeyId;
     use crate::core::key::{Claims, sign};
     use crate::core::path::{Dir, FilePath, normalised_error};
-    use crate::core::request::Verb;
+    use crate::core::request::{Target, Verb};
     use crate::core::template::KeySpec;
     use serde_json::{Value, json};
 
@@ -293,9 +296,13 @@ mod tests {
     }
 
     fn ask(verb: Verb, path: &str) -> Ask {
+        let target = match verb {
+            Verb::List | Verb::UploadFiles => Target::Plain(path.into()),
+            _ => Target::Url(path.into()),
+        };
         Ask {
             verb,
-            path: path.into(),
+            target,
             to: None,
             length: Some(10),
         }

@@ -11,6 +11,25 @@ use crate::core::key::{Claims, Verified};
 use crate::core::limiter::Counter;
 use crate::core::restriction::Client;
 
+/// The answer to Filerobot's key check (`GET /{project}/v4/key/info?key=`),
+/// which the widget reads its permissions from.
+#[derive(Debug, Serialize)]
+pub struct KeyInfo {
+    pub is_validate: bool,
+    pub is_user_info_included: bool,
+    pub permissions: Vec<&'static str>,
+}
+
+impl KeyInfo {
+    pub fn of(key: &Verified) -> KeyInfo {
+        KeyInfo {
+            is_validate: true,
+            is_user_info_included: false,
+            permissions: key.policy.permissions.set().names(),
+        }
+    }
+}
+
 /// Every counter of the key, as seen by `client` (the per-IP counter is the
 /// caller's own).
 pub fn counters(key: &Verified, client: &Client) -> Vec<(Counter, Limit)> {

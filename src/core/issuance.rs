@@ -37,8 +37,19 @@ pub fn plan(
             },
         )],
         keep_until: now_ms + MINUTE_MS,
+        hits: std::num::NonZeroU32::MIN,
     };
     Ok((limiter, take))
+}
+
+/// When a widget should ask for a new key, in ms after receiving one: the
+/// `key_validity.expire_duration` of the answer, which the Filerobot widget
+/// waits for (in milliseconds) before it asks again. Before expiry by a
+/// tenth of the validity, and by at most 30 s: 1170000 for the default 20
+/// minutes, as the widget's own default.
+pub fn refresh_after_ms(validity_secs: u64) -> u64 {
+    let ms = validity_secs * 1000;
+    ms - (ms / 10).min(30_000)
 }
 
 /// The claims of a new key: `spec` from `now` (Unix seconds).
@@ -108,6 +119,18 @@ mod tests {
             plan(&p, &bound, &Client::default(), 0).is_ok(),
             "servers send no Origin"
         );
+    }
+
+    #[test]
+    fn widgets_refresh_before_expiry() {
+        assert_eq!(refresh_after_ms(1200), 1_170_000);
+        assert_eq!(refresh_after_ms(10), 9_000);
+        assert_eq!(refresh_after_ms(1), 900);
+        assert_eq!(refresh_after_ms(604_800), 604_770_000);
+        for v in 1..2000 {
+            let r = refresh_after_ms(v);
+            assert!(r < v * 1000 && r >= v * 900, "{v}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! messages (`Take`, `Taken`, `GiveBack`, `Peek`), read and written by serde.
 
 use std::fmt;
+use std::num::NonZeroU32;
 
 use serde::{Deserialize, Serialize};
 
@@ -99,12 +100,18 @@ impl From<Counter> for String {
     }
 }
 
-/// One hit from each counter, all or none. Lifetime totals are kept until
-/// `keep_until` (ms).
+/// `hits` hits from each counter (one per file of an upload), all or none.
+/// Lifetime totals are kept until `keep_until` (ms).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Take {
     pub counters: Vec<(Counter, Limit)>,
     pub keep_until: u64,
+    #[serde(default = "one")]
+    pub hits: NonZeroU32,
+}
+
+fn one() -> NonZeroU32 {
+    NonZeroU32::MIN
 }
 
 /// The limiter's answer to a `Take`.
@@ -147,6 +154,20 @@ pub struct GiveBack {
     pub at: u64,
     /// As in the `Take`: lifetime totals are kept until then.
     pub keep_until: u64,
+    #[serde(default = "one")]
+    pub hits: NonZeroU32,
+}
+
+impl GiveBack {
+    /// What gives back the hits of `take`, admitted at `at`.
+    pub fn of(take: &Take, at: u64) -> GiveBack {
+        GiveBack {
+            counters: take.counters.clone(),
+            at,
+            keep_until: take.keep_until,
+            hits: take.hits,
+        }
+    }
 }
 
 /// Asks a limiter for the state of some counters, changing nothing.
@@ -170,7 +191,6 @@ pub enum Call {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::num::NonZeroU32;
 
     #[test]
     fn names() {
@@ -216,11 +236,12 @@ mod tests {
                 },
             )],
             keep_until: 9,
+            hits: NonZeroU32::MIN,
         });
         let text = serde_json::to_string(&take).unwrap();
         assert_eq!(
             text,
-            r#"{"take":{"counters":[["issue",{"window":{"limit":5,"window_ms":60000}}]],"keep_until":9}}"#
+            r#"{"take":{"counters":[["issue",{"window":{"limit":5,"window_ms":60000}}]],"keep_until":9,"hits":1}}"#
         );
         assert_eq!(serde_json::from_str::<Call>(&text).unwrap(), take);
         for taken in [

@@ -18,6 +18,7 @@ pub mod id;
 pub mod introspection;
 pub mod issuance;
 pub mod key;
+pub mod listing;
 pub mod limiter;
 pub mod origin;
 pub mod path;

@@ -1,10 +1,13 @@
 //! The parts of a request URL the worker reads: its path, and its query
-//! string (`a=b&c=d`, `+` as space, percent-decoded). Hand-written so the
-//! worker needs no URL parser (and its IDNA tables). The URLs are the
+//! string (`a=b&c=d`, `+` as space, percent-decoded). The URLs are the
 //! runtime's serialised ones, whose path always starts with `/` and holds no
-//! raw `?` or `#`.
+//! raw `?` or `#`, so the path and query are split off without a URL parser
+//! (and its IDNA tables).
+
+use percent_encoding::percent_decode_str;
 
 use crate::core::hex;
+use crate::core::refusal::Refusal;
 
 /// The path of a full URL, percent-encoding intact: from the first `/`
 /// after the host, up to `?` or `#`.
@@ -21,24 +24,19 @@ pub fn of_url(url: &str) -> Option<&str> {
     Some(rest.split('#').next().unwrap_or(rest))
 }
 
+/// Decodes one name or value: `+` is a space, `%XX` a byte, and the result
+/// must be UTF-8. `None` when it is not so encoded.
 fn decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hi = hex::value(*bytes.get(i + 1)?)?;
-                let lo = hex::value(*bytes.get(i + 2)?)?;
-                out.push(hi << 4 | lo);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
+    for (i, _) in text.match_indices('%') {
+        hex::value(*bytes.get(i + 1)?)?;
+        hex::value(*bytes.get(i + 2)?)?;
     }
-    String::from_utf8(out).ok()
+    let spaced = text.replace('+', " ");
+    percent_decode_str(&spaced)
+        .decode_utf8()
+        .ok()
+        .map(|s| s.into_owned())
 }
 
 /// The first value of `name` in `query`, decoded; `None` when absent or not
@@ -51,6 +49,44 @@ pub fn param(query: Option<&str>, name: &str) -> Option<String> {
             (decode(k)? == name).then(|| decode(v)).flatten()
         })
         .next()
+}
+
+/// A query string read whole: every parameter decoded, or the request is
+/// refused, so that what is read has one reading.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query(Vec<(String, String)>);
+
+impl Query {
+    pub fn parse(raw: Option<&str>) -> Result<Query, Refusal> {
+        let mut pairs = Vec::new();
+        for pair in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            match (decode(k), decode(v)) {
+                (Some(k), Some(v)) => pairs.push((k, v)),
+                _ => {
+                    return Err(Refusal::field(
+                        "query",
+                        format!("{pair:?} is not percent-encoded UTF-8"),
+                    ));
+                }
+            }
+        }
+        Ok(Query(pairs))
+    }
+
+    /// The value of the parameter spelled any of `names`; refused when it is
+    /// given more than once (a server might read either).
+    pub fn one(&self, names: &[&str]) -> Result<Option<&str>, Refusal> {
+        let mut found = self.0.iter().filter(|(k, _)| names.contains(&k.as_str()));
+        let first = found.next();
+        if let Some((k, _)) = found.next() {
+            return Err(Refusal::field(
+                k.clone(),
+                format!("is given more than once ({})", names.join(" or ")),
+            ));
+        }
+        Ok(first.map(|(_, v)| v.as_str()))
+    }
 }
 
 #[cfg(test)]
@@ -73,6 +109,22 @@ mod tests {
         assert_eq!(param(Some("a=%4"), "a"), None);
         assert_eq!(param(Some("a=%C3%A9"), "a").as_deref(), Some("é"));
         assert_eq!(of_url("https://x.test/p"), None);
+    }
+
+    #[test]
+    fn whole_queries() {
+        let q = Query::parse(Some("folder=%2Fa+b&limit=5&x&&dir=")).unwrap();
+        assert_eq!(q.one(&["folder", "dir"]).unwrap_err().message(), "dir: is given more than once (folder or dir)");
+        assert_eq!(q.one(&["limit"]).unwrap(), Some("5"));
+        assert_eq!(q.one(&["x"]).unwrap(), Some(""));
+        assert_eq!(q.one(&["nope"]).unwrap(), None);
+        let q = Query::parse(Some("folder=/a&folder=/b")).unwrap();
+        assert_eq!(q.one(&["folder"]).unwrap_err().code(), "INVALID_FIELD");
+        for bad in ["a=%zz", "a=%", "a=%C3", "%ff=1"] {
+            assert_eq!(Query::parse(Some(bad)).unwrap_err().code(), "INVALID_FIELD", "{bad}");
+        }
+        assert_eq!(Query::parse(None).unwrap(), Query::default());
+        assert_eq!(Query::parse(Some("a=%2B")).unwrap().one(&["a"]).unwrap(), Some("+"));
     }
 
     #[test]

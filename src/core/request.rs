@@ -13,21 +13,37 @@ use crate::core::refusal::Refusal;
 /// What a storage request asks to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verb {
+    /// Store the request's body as one file (`PUT …/objects/{path}`).
     Upload,
+    /// Store the files of a multipart or JSON body in a folder (Filerobot's
+    /// `POST …/v4/files?folder=`): each file is one upload.
+    UploadFiles,
     Fetch,
+    /// Read a file's description (Filerobot's `GET …/files/{uuid}`).
+    Inspect,
     Delete,
     Move,
     SetMeta,
+    /// List a folder: its files, its subfolders, or how many files it has.
     List,
+}
+
+/// Where a storage request points, before it is parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A path as sent in the URL, percent-encoded.
+    Url(String),
+    /// A path already decoded: a query parameter, or a stored file's path
+    /// found by its id.
+    Plain(String),
 }
 
 /// A storage request as it arrived, before any check.
 #[derive(Debug, Clone)]
 pub struct Ask {
     pub verb: Verb,
-    /// The file's path as sent in the URL (percent-encoded), or for `List`
-    /// the `folder` query parameter (already decoded).
-    pub path: String,
+    /// The file, or for `List` and `UploadFiles` the folder.
+    pub target: Target,
     /// For `Move`: the destination from the JSON body (not percent-encoded).
     pub to: Option<String>,
     /// For `Upload`: the declared `Content-Length`.
@@ -38,7 +54,9 @@ pub struct Ask {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operation {
     Upload { path: FilePath, length: u64 },
+    UploadFiles { folder: Dir },
     Fetch { path: FilePath },
+    Inspect { path: FilePath },
     Delete { path: FilePath },
     Move { from: FilePath, to: FilePath },
     SetMeta { path: FilePath },
@@ -49,12 +67,12 @@ impl Verb {
     /// The permissions that can allow this verb, before paths are parsed.
     pub fn permissions(self) -> &'static [Permission] {
         match self {
-            Verb::Upload => &[Permission::FileUpload],
+            Verb::Upload | Verb::UploadFiles => &[Permission::FileUpload],
             Verb::Fetch => &[Permission::ObjectsFetch],
             Verb::Delete => &[Permission::FileDelete],
             Verb::Move => &[Permission::FileRename, Permission::FileMove],
             Verb::SetMeta => &[Permission::FileMetaChange],
-            Verb::List => &[Permission::ObjectsList],
+            Verb::List | Verb::Inspect => &[Permission::ObjectsList],
         }
     }
 }
@@ -62,8 +80,9 @@ impl Verb {
 impl Operation {
     pub fn permission(&self) -> Permission {
         match self {
-            Operation::Upload { .. } => Permission::FileUpload,
+            Operation::Upload { .. } | Operation::UploadFiles { .. } => Permission::FileUpload,
             Operation::Fetch { .. } => Permission::ObjectsFetch,
+            Operation::Inspect { .. } => Permission::ObjectsList,
             Operation::Delete { .. } => Permission::FileDelete,
             Operation::Move { from, to } if from.parent() == to.parent() => Permission::FileRename,
             Operation::Move { .. } => Permission::FileMove,
@@ -75,14 +94,16 @@ impl Operation {
     /// Whether this is an upload (checked against `upload.dir_scope`, and
     /// counted by the upload counters) rather than any other call.
     pub fn is_upload(&self) -> bool {
-        matches!(self, Operation::Upload { .. })
+        matches!(self, Operation::Upload { .. } | Operation::UploadFiles { .. })
     }
 
     /// The directories checked against a scope, with the action named in a refusal.
     pub fn directories(&self) -> Vec<(&'static str, Dir)> {
         match self {
             Operation::Upload { path, .. } => vec![("upload into", path.parent())],
+            Operation::UploadFiles { folder } => vec![("upload into", folder.clone())],
             Operation::Fetch { path } => vec![("fetch from", path.parent())],
+            Operation::Inspect { path } => vec![("read files in", path.parent())],
             Operation::Delete { path } => vec![("delete in", path.parent())],
             Operation::SetMeta { path } => vec![("change files in", path.parent())],
             Operation::Move { from, to } => vec![
@@ -94,37 +115,41 @@ impl Operation {
     }
 }
 
+impl Target {
+    fn decoded(&self) -> Result<String, Refusal> {
+        match self {
+            Target::Url(raw) => path::percent_decode(raw),
+            Target::Plain(plain) => Ok(plain.clone()),
+        }
+    }
+}
+
 impl Ask {
     /// Parses the paths: the validity half of the gateway's step 8.
     pub fn operation(&self) -> Result<Operation, Refusal> {
-        let file = |raw: &str| FilePath::parse(path::percent_decode(raw)?);
+        let file = || FilePath::parse(self.target.decoded()?);
+        let dir = || Dir::parse(self.target.decoded()?);
         Ok(match self.verb {
             Verb::Upload => Operation::Upload {
-                path: file(&self.path)?,
+                path: file()?,
                 length: self.length.unwrap_or(0),
             },
-            Verb::Fetch => Operation::Fetch {
-                path: file(&self.path)?,
-            },
-            Verb::Delete => Operation::Delete {
-                path: file(&self.path)?,
-            },
-            Verb::SetMeta => Operation::SetMeta {
-                path: file(&self.path)?,
-            },
+            Verb::UploadFiles => Operation::UploadFiles { folder: dir()? },
+            Verb::Fetch => Operation::Fetch { path: file()? },
+            Verb::Inspect => Operation::Inspect { path: file()? },
+            Verb::Delete => Operation::Delete { path: file()? },
+            Verb::SetMeta => Operation::SetMeta { path: file()? },
             Verb::Move => {
                 let to = self
                     .to
                     .clone()
                     .ok_or_else(|| Refusal::field("to", "is missing"))?;
                 Operation::Move {
-                    from: file(&self.path)?,
+                    from: file()?,
                     to: FilePath::parse(to)?,
                 }
             }
-            Verb::List => Operation::List {
-                folder: Dir::parse(self.path.clone())?,
-            },
+            Verb::List => Operation::List { folder: dir()? },
         })
     }
 }
@@ -145,6 +170,20 @@ impl MoveBody {
     pub fn read(body: Value) -> Result<MoveBody, Refusal> {
         typed(body, "")
     }
+}
+
+/// The body of Filerobot's rename, `PATCH …/files/{uuid}`: `{"name"}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenameBody {
+    pub name: String,
+}
+
+/// The body of Filerobot's `PUT …/files/{uuid}/meta`: `{"meta": {…}}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetaBody {
+    pub meta: serde_json::Map<String, Value>,
 }
 
 /// The metadata of `PUT …/meta`: a JSON object, kept serialised.
@@ -179,9 +218,13 @@ mod tests {
     use serde_json::json;
 
     fn ask(verb: Verb, path: &str) -> Ask {
+        let target = match verb {
+            Verb::List | Verb::UploadFiles => Target::Plain(path.into()),
+            _ => Target::Url(path.into()),
+        };
         Ask {
             verb,
-            path: path.into(),
+            target,
             to: None,
             length: Some(1),
         }
@@ -230,6 +273,16 @@ mod tests {
             ask(Verb::List, "/a/").operation().unwrap_err().code(),
             "PATH_INVALID"
         );
+        let stored = Ask {
+            target: Target::Plain("/a%20b".into()),
+            ..ask(Verb::Inspect, "")
+        };
+        assert_eq!(
+            stored.operation().unwrap(),
+            Operation::Inspect { path: FilePath::parse("/a%20b".into()).unwrap() },
+            "a stored path is not decoded again"
+        );
+        assert_eq!(ask(Verb::UploadFiles, "/up").operation().unwrap().permission(), Permission::FileUpload);
         let dirs = mv("/a/x", "/b/c/x").operation().unwrap().directories();
         assert_eq!(dirs[0].1.as_str(), "/a");
         assert_eq!(dirs[1].1.as_str(), "/b/c");

@@ -284,6 +284,32 @@ impl Template {
     }
 }
 
+/// Most templates one bulk change names.
+pub const MAX_BULK: usize = 100;
+
+/// `PATCH /{project}/v5/security-templates`: `{"ids": [...], "active": bool}`,
+/// every template or none.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkStatus {
+    pub ids: Vec<TemplateId>,
+    pub active: bool,
+}
+
+impl BulkStatus {
+    pub fn read(body: Value) -> Result<BulkStatus, Refusal> {
+        let bulk: BulkStatus = typed(body, "")?;
+        if bulk.ids.is_empty() || bulk.ids.len() > MAX_BULK {
+            return Err(Refusal::field("ids", format!("must name 1 to {MAX_BULK} templates")));
+        }
+        let mut seen = std::collections::HashSet::new();
+        if let Some(dup) = bulk.ids.iter().find(|id| !seen.insert(*id)) {
+            return Err(Refusal::field("ids", format!("names {dup} twice")));
+        }
+        Ok(bulk)
+    }
+}
+
 /// A patch with aliases renamed to the canonical names the stored JSON uses,
 /// so that merging replaces the stored field. Giving both names is left for
 /// the parser to refuse.
@@ -555,6 +581,18 @@ mod tests {
         assert!(t.patch(&json!({"upload": {"max": 0}}), 300).is_err());
         assert!(t.patch(&json!({"created_at": "x"}), 300).is_err());
         assert!(t.patch(&json!([]), 300).is_err());
+    }
+
+    #[test]
+    fn bulk_status() {
+        let a = TemplateId::new([1; 16]);
+        let b = BulkStatus::read(json!({"ids": [a], "active": false})).unwrap();
+        assert_eq!((b.ids, b.active), (vec![a.clone()], false));
+        let bad = |v: Value| BulkStatus::read(v).unwrap_err().message();
+        assert_eq!(bad(json!({"ids": [], "active": true})), "ids: must name 1 to 100 templates");
+        assert!(bad(json!({"ids": [a, a], "active": true})).contains("twice"));
+        assert!(bad(json!({"ids": ["x"], "active": true})).starts_with("ids[0]:"));
+        assert_eq!(bad(json!({"ids": [a]})), "active: is missing");
     }
 
     #[test]

@@ -87,17 +87,8 @@ pub async fn handle(
             let admission = admit(key, state, &ask, &client)?;
             let counted = match admission.counted {
                 Some((name, take)) => {
-                    let counters = take.counters.clone();
-                    let keep_until = take.keep_until;
-                    let at = limiter::take(env, &name, take).await?;
-                    Some((
-                        name,
-                        GiveBack {
-                            counters,
-                            at,
-                            keep_until,
-                        },
-                    ))
+                    let at = limiter::take(env, &name, take.clone()).await?;
+                    Some((name, GiveBack::of(&take, at)))
                 }
                 None => None,
             };

@@ -186,7 +186,7 @@ impl Limiter {
         for (name, limit) in &take.counters {
             counters.push((*limit, Self::load(&sql, name)?));
         }
-        match take_all(&counters, now) {
+        match take_all(&counters, now, take.hits) {
             Ok(next) => {
                 let mut earliest = u64::MAX;
                 for ((name, limit), state) in take.counters.iter().zip(&next) {
@@ -207,7 +207,7 @@ impl Limiter {
     fn give_back(&self, give_back: GiveBack) -> Result<bool> {
         let sql = self.sql()?;
         for (name, limit) in &give_back.counters {
-            let state = limit.give_back(&Self::load(&sql, name)?, give_back.at);
+            let state = limit.give_back(&Self::load(&sql, name)?, give_back.at, give_back.hits);
             Self::store(
                 &sql,
                 name,

@@ -252,7 +252,7 @@ const REF = {
             return new Response('stored', { status: 201 });
           }
           if (path === '/origin-get') {
-            const answer = await fetch('http://origin.bench/${PROJECT}/v5/files/bench/tiny.txt');
+            const answer = await fetch('http://origin.bench/${PROJECT}/v5/objects/bench/tiny.txt');
             return new Response(answer.body, answer);
           }
           return new Response('ok');
@@ -376,7 +376,7 @@ export async function prepare(sass, ref, origin, quiet) {
   const template = created.body.template.id;
   const fetchKey = await mint(base, { permissions: ['OBJECTS_FETCH'] });
   for (const server of [sass, quiet].filter(Boolean)) {
-    const put = await call(server.url, 'PUT', `/${PROJECT}/v5/files/bench/tiny.txt`, {
+    const put = await call(server.url, 'PUT', `/${PROJECT}/v5/objects/bench/tiny.txt`, {
       key: ROOT_KEY,
       raw: 'x',
       headers: { 'Content-Type': 'text/plain' },
@@ -408,27 +408,27 @@ export function scenarios(p) {
       path: `/${PROJECT}/key/${p.template}`, ips: ISSUE_IPS, expect: 200, target: 0.7,
     },
     {
-      id: 'c', server: 'quiet', label: 'bad signature (one changed character), GET …/v5/files/x',
-      path: `/${PROJECT}/v5/files/x`, key: p.badKey, expect: 401, code: 'KEY_INVALID', target: 0.9,
+      id: 'c', server: 'quiet', label: 'bad signature (one changed character), GET …/v5/objects/x',
+      path: `/${PROJECT}/v5/objects/x`, key: p.badKey, expect: 401, code: 'KEY_INVALID', target: 0.9,
     },
     {
       id: 'd', server: 'quiet', label: 'accepted fetch of a 1-byte object, key without counters',
-      path: `/${PROJECT}/v5/files/bench/tiny.txt`, key: p.fetchKey, expect: 200, target: 0.9,
+      path: `/${PROJECT}/v5/objects/bench/tiny.txt`, key: p.fetchKey, expect: 200, target: 0.9,
     },
     {
       id: 'e', server: 'sass', label: `accepted upload (${UPLOAD_BODY.length} B), key with counters`,
-      method: 'PUT', path: `/${PROJECT}/v5/files/bench/up.txt`, body: UPLOAD_BODY, expect: 201, target: 0.7,
+      method: 'PUT', path: `/${PROJECT}/v5/objects/bench/up.txt`, body: UPLOAD_BODY, expect: 201, target: 0.7,
       freshKey: 'window',
     },
     {
       id: 'e2', server: 'sass', label: 'as (e), but the key has only `upload.max` (no per-minute log)',
-      method: 'PUT', path: `/${PROJECT}/v5/files/bench/up2.txt`, body: UPLOAD_BODY, expect: 201,
+      method: 'PUT', path: `/${PROJECT}/v5/objects/bench/up2.txt`, body: UPLOAD_BODY, expect: 201,
       freshKey: 'max', diag: true, everyRound: true,
     },
     {
       id: 'd2', server: 'origin', diag: true,
       label: 'as (d), in origin mode: forwarded to a cheap origin (a JS worker in the same workerd answering 1 byte)',
-      path: `/${PROJECT}/v5/files/bench/tiny.txt`, key: p.originKey, expect: 200,
+      path: `/${PROJECT}/v5/objects/bench/tiny.txt`, key: p.originKey, expect: 200,
     },
     { id: 'r1', server: 'ref', diag: true, label: 'no-op', path: '/noop', expect: 200 },
     { id: 'r2', server: 'ref', diag: true, label: 'bare Durable Object round trip (no storage)', path: '/do-bare', expect: 200 },

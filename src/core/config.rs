@@ -43,6 +43,9 @@ pub struct Config {
     pub keyring: Keyring,
     /// Set when `ORIGIN_URL` is: forward to it instead of storing in R2.
     pub origin: Option<Origin>,
+    /// `ALLOW_LOCAL_URLS`: uploads by URL may fetch from local addresses
+    /// (for local development and the tests; off unless set).
+    pub allow_local_urls: bool,
 }
 
 /// The raw settings, as the worker's environment gives them.
@@ -52,6 +55,7 @@ pub struct RawSettings {
     pub signing_keys: Option<String>,
     pub origin_url: Option<String>,
     pub origin_secret: Option<String>,
+    pub allow_local_urls: Option<String>,
 }
 
 fn setting<'a>(name: &'static str, raw: Option<&'a str>) -> Result<&'a str, Refusal> {
@@ -90,10 +94,21 @@ impl Config {
                 })?)
             }
         };
+        let allow_local_urls = match raw.allow_local_urls.as_deref().map(str::trim) {
+            None | Some("") | Some("0") | Some("false") => false,
+            Some("1") | Some("true") => true,
+            Some(_) => {
+                return Err(Refusal::MisconfiguredSetting {
+                    setting: "ALLOW_LOCAL_URLS",
+                    reason: "malformed: it must be 1, true, 0 or false".into(),
+                });
+            }
+        };
         Ok(Config {
             root_key,
             keyring,
             origin,
+            allow_local_urls,
         })
     }
 }

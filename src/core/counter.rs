@@ -48,7 +48,12 @@ impl Limit {
 
     /// Admits or refuses `n` hits at `now_ms`, all or none. On admission,
     /// returns the new state.
-    pub fn take(&self, state: &CounterState, now_ms: u64, n: NonZeroU32) -> Result<CounterState, Exceeded> {
+    pub fn take(
+        &self,
+        state: &CounterState,
+        now_ms: u64,
+        n: NonZeroU32,
+    ) -> Result<CounterState, Exceeded> {
         let n64 = u64::from(n.get());
         match *self {
             Limit::Window { limit, window_ms } => {
@@ -208,9 +213,15 @@ mod tests {
         let w = window(3);
         let s = w.take(&CounterState::default(), 1_000, n(2)).unwrap();
         assert_eq!(s.hits, [1_000, 1_000]);
-        assert_eq!(w.take(&s, 2_000, n(2)), Err(Exceeded::Rate { retry_after: 59 }));
+        assert_eq!(
+            w.take(&s, 2_000, n(2)),
+            Err(Exceeded::Rate { retry_after: 59 })
+        );
         assert!(w.take(&s, 2_000, ONE).is_ok());
-        assert_eq!(w.take(&CounterState::default(), 0, n(4)), Err(Exceeded::Rate { retry_after: 60 }));
+        assert_eq!(
+            w.take(&CounterState::default(), 0, n(4)),
+            Err(Exceeded::Rate { retry_after: 60 })
+        );
         assert_eq!(w.give_back(&s, 1_000, n(2)).hits.len(), 0);
     }
 
@@ -233,8 +244,14 @@ mod tests {
         let s = CounterState::default();
         let s = l.take(&s, 1_000, ONE).unwrap();
         let s = l.take(&s, 2_000, ONE).unwrap();
-        assert_eq!(l.take(&s, 30_000, ONE), Err(Exceeded::Rate { retry_after: 31 }));
-        assert_eq!(l.take(&s, 60_999, ONE), Err(Exceeded::Rate { retry_after: 1 }));
+        assert_eq!(
+            l.take(&s, 30_000, ONE),
+            Err(Exceeded::Rate { retry_after: 31 })
+        );
+        assert_eq!(
+            l.take(&s, 60_999, ONE),
+            Err(Exceeded::Rate { retry_after: 1 })
+        );
         let s = l.take(&s, 61_000, ONE).unwrap();
         assert_eq!(s.hits, [2_000, 61_000]);
         assert_eq!(l.forgettable_at(&s), Some(121_000));

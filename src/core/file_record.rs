@@ -159,8 +159,14 @@ mod tests {
         assert_eq!(f["extension"], "jpg");
         assert_eq!(f["type"], "image/jpeg");
         assert_eq!(f["size"], json!({"bytes": 2048, "pretty": "2.0 KB"}));
-        assert_eq!(f["url"]["cdn"], "https://edge.example/demo/v5/objects/up/a%20b/Photo.JPG");
-        assert_eq!(f["hash"]["sha1"], "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        assert_eq!(
+            f["url"]["cdn"],
+            "https://edge.example/demo/v5/objects/up/a%20b/Photo.JPG"
+        );
+        assert_eq!(
+            f["hash"]["sha1"],
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+        );
         assert_eq!(f["folder"], "/up/a b");
         assert_eq!(f["tags"], json!({"en": ["cat"]}));
         assert_eq!(f["created_at"], "2026-11-22T05:01:01Z");
@@ -173,7 +179,10 @@ mod tests {
     fn urls_escape_what_a_path_segment_cannot_hold() {
         let p = Project::parse("demo").unwrap();
         let path = FilePath::parse("/a?b/c#d/e%f;g".into()).unwrap();
-        assert_eq!(content_path(&p, &path), "/demo/v5/objects/a%3Fb/c%23d/e%25f%3Bg");
+        assert_eq!(
+            content_path(&p, &path),
+            "/demo/v5/objects/a%3Fb/c%23d/e%25f%3Bg"
+        );
     }
 
     #[test]

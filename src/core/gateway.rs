@@ -26,7 +26,7 @@ use crate::core::key::{self, KeyCache, LEEWAY, Verified};
 use crate::core::limiter::{Counter, LimiterName, Take};
 use crate::core::permission::Permission;
 use crate::core::refusal::Refusal;
-use crate::core::request::{Ask, Operation};
+use crate::core::request::{Ask, Operation, Verb};
 use crate::core::restriction::{Client, counting_name};
 use crate::core::signing::Keyring;
 
@@ -100,8 +100,8 @@ fn for_project(verified: Verified, project: &Project) -> Result<Verified, Refusa
 
 /// Step 7's first half: the key holds a permission that can allow the
 /// verb, before its paths are read.
-fn require_any(held: impl Fn(Permission) -> bool, ask: &Ask) -> Result<(), Refusal> {
-    let candidates = ask.verb.permissions();
+fn require_any(held: impl Fn(Permission) -> bool, verb: Verb) -> Result<(), Refusal> {
+    let candidates = verb.permissions();
     if candidates.iter().any(|p| held(*p)) {
         return Ok(());
     }
@@ -126,6 +126,19 @@ fn check_length(op: Operation, ask: &Ask, max_file_size: u64) -> Result<Operatio
     }
 }
 
+/// Revocation, steps 4 to 7 as far as they need no path: what can be
+/// checked before the target of a call addressed by file id is looked up.
+pub fn precheck(
+    key: &Verified,
+    state: KeyState,
+    verb: Verb,
+    client: &Client,
+) -> Result<(), Refusal> {
+    state.check()?;
+    key.policy.check_place(client)?;
+    require_any(|p| key.policy.permissions.contains(p), verb)
+}
+
 /// Revocation, steps 4 to 9, and the plan for step 10.
 pub fn admit(
     key: &Verified,
@@ -134,9 +147,7 @@ pub fn admit(
     client: &Client,
 ) -> Result<Admission, Refusal> {
     let policy = &key.policy;
-    state.check()?;
-    policy.check_place(client)?;
-    require_any(|p| policy.permissions.contains(p), ask)?;
+    precheck(key, state, ask.verb, client)?;
     let op = ask.operation()?;
     let permission = op.permission();
     if !policy.permissions.contains(permission) {
@@ -224,7 +235,7 @@ pub fn listing_counters(key: &Verified) -> Vec<(Counter, Limit)> {
 /// Steps 7 to 9 for a permanent API secret key: no template, IP, country,
 /// scope or counter applies to it.
 pub fn admit_api_key(held: impl Fn(Permission) -> bool, ask: &Ask) -> Result<Operation, Refusal> {
-    require_any(&held, ask)?;
+    require_any(&held, ask.verb)?;
     let op = ask.operation()?;
     if !held(op.permission()) {
         return Err(Refusal::DenyPermission {
@@ -240,7 +251,7 @@ mod tests {
     use crate::core::id::KeyId;
     use crate::core::key::{Claims, sign};
     use crate::core::path::{Dir, FilePath, normalised_error};
-    use crate::core::request::{Target, Verb};
+    use crate::core::request::Target;
     use crate::core::template::KeySpec;
     use serde_json::{Value, json};
 

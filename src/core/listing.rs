@@ -45,7 +45,13 @@ pub struct ListQuery {
     pub q: Option<String>,
 }
 
-fn number(query: &Query, name: &str, min: usize, max: usize, default: usize) -> Result<usize, Refusal> {
+fn number(
+    query: &Query,
+    name: &str,
+    min: usize,
+    max: usize,
+    default: usize,
+) -> Result<usize, Refusal> {
     match query.one(&[name])? {
         None => Ok(default),
         Some(v) => v
@@ -103,7 +109,12 @@ impl ListQuery {
         let q = match query.one(&["q"])? {
             None | Some("") => None,
             Some(q) if q.chars().count() <= MAX_Q => Some(q.to_lowercase()),
-            Some(_) => return Err(Refusal::field("q", format!("must be at most {MAX_Q} characters"))),
+            Some(_) => {
+                return Err(Refusal::field(
+                    "q",
+                    format!("must be at most {MAX_Q} characters"),
+                ));
+            }
         };
         Ok(ListQuery {
             folder: query.one(&["folder", "dir"])?.unwrap_or("/").to_string(),
@@ -161,7 +172,11 @@ pub fn files(
         }
     });
     let total = kept.len();
-    let page = kept.into_iter().skip(query.offset).take(query.limit).collect();
+    let page = kept
+        .into_iter()
+        .skip(query.offset)
+        .take(query.limit)
+        .collect();
     (page, total)
 }
 
@@ -202,7 +217,11 @@ pub fn folders(
         })
         .collect();
     let total = kept.len();
-    let page = kept.into_iter().skip(query.offset).take(query.limit).collect();
+    let page = kept
+        .into_iter()
+        .skip(query.offset)
+        .take(query.limit)
+        .collect();
     (page, total)
 }
 
@@ -264,18 +283,51 @@ mod tests {
 
     #[test]
     fn reads_the_clients_queries() {
-        let q = query("folder=%2Fa&offset=0&limit=100&format=json%2Cregvar%3Aapi&preview=2301&recursive=0&sort=created_at%3Adesc");
-        assert_eq!((q.folder.as_str(), q.recursive, q.limit), ("/a", false, 100));
-        assert_eq!(q.sort, Sort { key: SortKey::CreatedAt, descending: true });
+        let q = query(
+            "folder=%2Fa&offset=0&limit=100&format=json%2Cregvar%3Aapi&preview=2301&recursive=0&sort=created_at%3Adesc",
+        );
+        assert_eq!(
+            (q.folder.as_str(), q.recursive, q.limit),
+            ("/a", false, 100)
+        );
+        assert_eq!(
+            q.sort,
+            Sort {
+                key: SortKey::CreatedAt,
+                descending: true
+            }
+        );
         let sdk = query("folder=/pysdk&recursive=0&limit=1000&offset=0&order=updated_at,asc");
-        assert_eq!(sdk.sort, Sort { key: SortKey::UpdatedAt, descending: false });
+        assert_eq!(
+            sdk.sort,
+            Sort {
+                key: SortKey::UpdatedAt,
+                descending: false
+            }
+        );
         assert_eq!(query("").folder, "/");
         assert_eq!(query("dir=/x").folder, "/x");
-        let bad = |q: &str| ListQuery::read(&Query::parse(Some(q)).unwrap()).unwrap_err().message();
-        assert_eq!(bad("limit=1001"), "limit: must be a whole number from 1 to 1000");
-        assert_eq!(bad("limit=0"), "limit: must be a whole number from 1 to 1000");
-        assert_eq!(bad("limit=+5"), "limit: must be a whole number from 1 to 1000");
-        assert_eq!(bad("offset=-1"), "offset: must be a whole number from 0 to 100000");
+        let bad = |q: &str| {
+            ListQuery::read(&Query::parse(Some(q)).unwrap())
+                .unwrap_err()
+                .message()
+        };
+        assert_eq!(
+            bad("limit=1001"),
+            "limit: must be a whole number from 1 to 1000"
+        );
+        assert_eq!(
+            bad("limit=0"),
+            "limit: must be a whole number from 1 to 1000"
+        );
+        assert_eq!(
+            bad("limit=+5"),
+            "limit: must be a whole number from 1 to 1000"
+        );
+        assert_eq!(
+            bad("offset=-1"),
+            "offset: must be a whole number from 0 to 100000"
+        );
         assert!(bad("sort=size").starts_with("sort: must be"));
         assert!(bad("recursive=yes").starts_with("recursive:"));
         assert!(bad("folder=/a&dir=/b").contains("given more than once"));
@@ -285,7 +337,10 @@ mod tests {
     #[test]
     fn one_folder_or_below_it() {
         let a = dir("/a");
-        assert_eq!(names(&files(all(), &a, &query(""), None)), ["/a/A.txt", "/a/b.txt"]);
+        assert_eq!(
+            names(&files(all(), &a, &query(""), None)),
+            ["/a/A.txt", "/a/b.txt"]
+        );
         assert_eq!(
             names(&files(all(), &a, &query("recursive=1"), None)),
             ["/a/A.txt", "/a/b.txt", "/a/sub/c.txt", "/a/sub/deep/d.txt"]
@@ -296,11 +351,27 @@ mod tests {
     #[test]
     fn sorted_filtered_and_paged() {
         let a = dir("/a");
-        let r = files(all(), &a, &query("recursive=1&sort=created_at:desc&offset=1&limit=2"), None);
+        let r = files(
+            all(),
+            &a,
+            &query("recursive=1&sort=created_at:desc&offset=1&limit=2"),
+            None,
+        );
         assert_eq!(names(&r), ["/a/b.txt", "/a/sub/c.txt"]);
         assert_eq!(r.1, 4, "the total counts every match, not the page");
-        assert_eq!(names(&files(all(), &a, &query("recursive=1&q=TXT&sort=updated_at:asc&limit=1"), None)), ["/a/sub/deep/d.txt"]);
-        assert_eq!(names(&files(all(), &a, &query("recursive=1&q=a.t"), None)), ["/a/A.txt"]);
+        assert_eq!(
+            names(&files(
+                all(),
+                &a,
+                &query("recursive=1&q=TXT&sort=updated_at:asc&limit=1"),
+                None
+            )),
+            ["/a/sub/deep/d.txt"]
+        );
+        assert_eq!(
+            names(&files(all(), &a, &query("recursive=1&q=a.t"), None)),
+            ["/a/A.txt"]
+        );
     }
 
     #[test]
@@ -327,6 +398,10 @@ mod tests {
         let (list, _) = folders(dirs(), &Dir::root(), &query(""), None);
         assert_eq!(list, vec![dir("/a"), dir("/ab")]);
         let exact = scopes(&["/a"]);
-        assert_eq!(folders(dirs(), &a, &query("recursive=1"), Some(&exact)).1, 0, "subfolders an exact scope may not enter are not named");
+        assert_eq!(
+            folders(dirs(), &a, &query("recursive=1"), Some(&exact)).1,
+            0,
+            "subfolders an exact scope may not enter are not named"
+        );
     }
 }

@@ -114,17 +114,27 @@ mod tests {
     #[test]
     fn whole_queries() {
         let q = Query::parse(Some("folder=%2Fa+b&limit=5&x&&dir=")).unwrap();
-        assert_eq!(q.one(&["folder", "dir"]).unwrap_err().message(), "dir: is given more than once (folder or dir)");
+        assert_eq!(
+            q.one(&["folder", "dir"]).unwrap_err().message(),
+            "dir: is given more than once (folder or dir)"
+        );
         assert_eq!(q.one(&["limit"]).unwrap(), Some("5"));
         assert_eq!(q.one(&["x"]).unwrap(), Some(""));
         assert_eq!(q.one(&["nope"]).unwrap(), None);
         let q = Query::parse(Some("folder=/a&folder=/b")).unwrap();
         assert_eq!(q.one(&["folder"]).unwrap_err().code(), "INVALID_FIELD");
         for bad in ["a=%zz", "a=%", "a=%C3", "%ff=1"] {
-            assert_eq!(Query::parse(Some(bad)).unwrap_err().code(), "INVALID_FIELD", "{bad}");
+            assert_eq!(
+                Query::parse(Some(bad)).unwrap_err().code(),
+                "INVALID_FIELD",
+                "{bad}"
+            );
         }
         assert_eq!(Query::parse(None).unwrap(), Query::default());
-        assert_eq!(Query::parse(Some("a=%2B")).unwrap().one(&["a"]).unwrap(), Some("+"));
+        assert_eq!(
+            Query::parse(Some("a=%2B")).unwrap().one(&["a"]).unwrap(),
+            Some("+")
+        );
     }
 
     #[test]

@@ -23,6 +23,10 @@ pub enum Refusal {
     RejectPath { reason: String },
     /// A multipart upload body that cannot be read as one.
     RejectMultipart { reason: String },
+    /// A URL to upload from that the worker does not fetch.
+    RejectUrl { reason: String },
+    /// A URL to upload from that could not be fetched.
+    FailUrl { reason: String },
     /// An upload without `Content-Length`.
     RequireLength,
     /// An upload whose body did not match its declared length.
@@ -79,6 +83,8 @@ pub enum Refusal {
     StorageDown,
     /// The origin behind `ORIGIN_URL` could not be reached.
     OriginDown,
+    /// A call addressed by file id, in origin mode (not served yet).
+    OriginByIdUnsupported,
     /// A bug or a corrupt record; the detail goes to the log, not the client.
     Internal,
 }
@@ -96,7 +102,7 @@ impl Refusal {
         use Refusal::*;
         match self {
             RejectJson { .. } | RejectField { .. } | RejectProject | RejectPath { .. } => 400,
-            RejectMultipart { .. } => 400,
+            RejectMultipart { .. } | RejectUrl { .. } | FailUrl { .. } => 400,
             RejectLengthMismatch => 400,
             RejectKey { .. } | RejectExpiredKey | RejectRevokedKey => 401,
             DenyPermission { .. } | DenyProject | DenyInactiveTemplate => 403,
@@ -109,6 +115,7 @@ impl Refusal {
             Throttle { .. } | ExhaustQuota { .. } => 429,
             MisconfiguredSetting { .. } | Internal => 500,
             OriginDown => 502,
+            OriginByIdUnsupported => 501,
             LimiterDown | StorageDown => 503,
         }
     }
@@ -122,6 +129,8 @@ impl Refusal {
             RejectBodySize { .. } => "BODY_TOO_LARGE",
             RejectPath { .. } => "PATH_INVALID",
             RejectMultipart { .. } => "INVALID_MULTIPART",
+            RejectUrl { .. } => "URL_REFUSED",
+            FailUrl { .. } => "URL_FAILED",
             RequireLength => "LENGTH_REQUIRED",
             RejectLengthMismatch => "LENGTH_MISMATCH",
             RejectFileSize { .. } => "FILE_TOO_LARGE",
@@ -132,6 +141,7 @@ impl Refusal {
             MissFile => "FILE_NOT_FOUND",
             ExhaustQuota { .. } => "QUOTA_EXCEEDED",
             OriginDown => "ORIGIN_UNAVAILABLE",
+            OriginByIdUnsupported => "NOT_IMPLEMENTED",
             RejectKey { .. } => "KEY_INVALID",
             RejectExpiredKey => "KEY_EXPIRED",
             RejectRevokedKey => "KEY_REVOKED",
@@ -161,6 +171,7 @@ impl Refusal {
             RejectBodySize { limit } => format!("the body is larger than {limit} bytes"),
             RejectPath { reason } => format!("the path {reason}"),
             RejectMultipart { reason } => format!("the multipart body: {reason}"),
+            RejectUrl { reason } | FailUrl { reason } => format!("files_urls: {reason}"),
             RequireLength => "an upload needs a Content-Length header".into(),
             RejectLengthMismatch => {
                 "the body did not match its Content-Length; nothing was stored".into()
@@ -175,6 +186,9 @@ impl Refusal {
             MissFile => "no file at this path".into(),
             ExhaustQuota { counter } => format!("the key's {counter} quota is used up"),
             OriginDown => "the storage origin could not be reached".into(),
+            OriginByIdUnsupported => {
+                "in origin mode, files are not addressed by id; address them by path".into()
+            }
             RejectKey { reason } => (*reason).into(),
             RejectExpiredKey => "the key has expired".into(),
             RejectRevokedKey => "the key has been revoked".into(),
@@ -220,6 +234,8 @@ impl Refusal {
             RejectMultipart { .. } => {
                 "Send multipart/form-data with one part per file (files[]), as the Filerobot widget does."
             }
+            RejectUrl { .. } => "Give an http or https URL of a public host.",
+            FailUrl { .. } => "Check that the URL answers 200 with the file, within 10 seconds.",
             RequireLength => "Send the upload with its Content-Length.",
             RejectLengthMismatch => "Send exactly as many bytes as the Content-Length declares.",
             RejectFileSize { .. } => {
@@ -233,6 +249,7 @@ impl Refusal {
             MissFile => "Check the path, e.g. with GET /{project}/v5/list?folder=/.",
             ExhaustQuota { .. } => "Request a new key.",
             OriginDown => "Retry shortly.",
+            OriginByIdUnsupported => "Use the path-addressed calls, or R2 mode.",
             RejectKey { .. } => "Send a valid key in the X-Filerobot-Key header.",
             RejectExpiredKey => "Request a new key from GET /{project}/key/{template}.",
             RejectRevokedKey => "Request a new key; this one was revoked by the operator.",

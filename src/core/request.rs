@@ -94,7 +94,10 @@ impl Operation {
     /// Whether this is an upload (checked against `upload.dir_scope`, and
     /// counted by the upload counters) rather than any other call.
     pub fn is_upload(&self) -> bool {
-        matches!(self, Operation::Upload { .. } | Operation::UploadFiles { .. })
+        matches!(
+            self,
+            Operation::Upload { .. } | Operation::UploadFiles { .. }
+        )
     }
 
     /// The directories checked against a scope, with the action named in a refusal.
@@ -279,10 +282,18 @@ mod tests {
         };
         assert_eq!(
             stored.operation().unwrap(),
-            Operation::Inspect { path: FilePath::parse("/a%20b".into()).unwrap() },
+            Operation::Inspect {
+                path: FilePath::parse("/a%20b".into()).unwrap()
+            },
             "a stored path is not decoded again"
         );
-        assert_eq!(ask(Verb::UploadFiles, "/up").operation().unwrap().permission(), Permission::FileUpload);
+        assert_eq!(
+            ask(Verb::UploadFiles, "/up")
+                .operation()
+                .unwrap()
+                .permission(),
+            Permission::FileUpload
+        );
         let dirs = mv("/a/x", "/b/c/x").operation().unwrap().directories();
         assert_eq!(dirs[0].1.as_str(), "/a");
         assert_eq!(dirs[1].1.as_str(), "/b/c");

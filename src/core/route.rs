@@ -87,34 +87,76 @@ pub enum Route {
     OpenApi,
     ListApiKeys,
     CreateApiKey,
-    ReadApiKey { id: ApiKeyId },
-    PatchApiKey { id: ApiKeyId },
-    DeleteApiKey { id: ApiKeyId },
+    ReadApiKey {
+        id: ApiKeyId,
+    },
+    PatchApiKey {
+        id: ApiKeyId,
+    },
+    DeleteApiKey {
+        id: ApiKeyId,
+    },
     /// `DELETE /{project}/v5/keys/{key_id}`: revoke one issued SASS key.
-    RevokeKey { project: Project, key_id: KeyId },
+    RevokeKey {
+        project: Project,
+        key_id: KeyId,
+    },
     /// `GET /{project}/v5/key/introspect`: what the presented key is and has left.
-    Introspect { project: Project },
+    Introspect {
+        project: Project,
+    },
     /// `GET /{project}/v4/key/info?key=`: Filerobot's key check.
-    KeyInfo { project: Project },
+    KeyInfo {
+        project: Project,
+    },
     /// `GET /{project}/v4/meta/model/fields`: the metadata model (none), which
     /// Filerobot's Python SDK calls to check its credentials.
-    MetaFields { project: Project },
+    MetaFields {
+        project: Project,
+    },
     /// `GET /{project}/demo/{template}`: the demo upload page (when `DEMO` is set).
-    Demo { project: Project, template: TemplateId },
+    Demo {
+        project: Project,
+        template: TemplateId,
+    },
     /// `GET /{project}/key/{template}`: issue a key from a template.
-    IssueKey { project: Project, template: TemplateId },
+    IssueKey {
+        project: Project,
+        template: TemplateId,
+    },
     /// `POST /{project}/key`: mint a key from the body.
-    MintKey { project: Project },
-    ListTemplates { project: Project },
-    CreateTemplate { project: Project },
+    MintKey {
+        project: Project,
+    },
+    ListTemplates {
+        project: Project,
+    },
+    CreateTemplate {
+        project: Project,
+    },
     /// `PATCH /{project}/v5/security-templates`: activate or deactivate
     /// several templates, all or none.
-    PatchTemplates { project: Project },
-    ReadTemplate { project: Project, id: TemplateId },
-    PatchTemplate { project: Project, id: TemplateId },
-    DeleteTemplate { project: Project, id: TemplateId },
+    PatchTemplates {
+        project: Project,
+    },
+    ReadTemplate {
+        project: Project,
+        id: TemplateId,
+    },
+    PatchTemplate {
+        project: Project,
+        id: TemplateId,
+    },
+    DeleteTemplate {
+        project: Project,
+        id: TemplateId,
+    },
     /// A storage call through the gateway.
-    Storage { project: Project, call: Call, at: At },
+    Storage {
+        project: Project,
+        call: Call,
+        at: At,
+    },
 }
 
 /// Every route, as (method, path) in the OpenAPI document's notation. A unit
@@ -167,14 +209,20 @@ pub const ROUTES: &[(&str, &str)] = &[
 ];
 
 /// `route` or, when the method is not one of `allow`, a 405 naming them.
-fn pick(method: &str, allow: &'static str, choose: impl FnOnce(&str) -> Option<Route>) -> Result<Route, Refusal> {
+fn pick(
+    method: &str,
+    allow: &'static str,
+    choose: impl FnOnce(&str) -> Option<Route>,
+) -> Result<Route, Refusal> {
     choose(method).ok_or(Refusal::RejectMethod { allow })
 }
 
 /// The routes that name no project.
 fn company(method: &str, segments: &[&str]) -> Option<Result<Route, Refusal>> {
     Some(match segments {
-        ["openapi.json"] => pick(method, "GET, OPTIONS", |m| (m == "GET").then_some(Route::OpenApi)),
+        ["openapi.json"] => pick(method, "GET, OPTIONS", |m| {
+            (m == "GET").then_some(Route::OpenApi)
+        }),
         ["v5", "api-keys"] => pick(method, "GET, POST, OPTIONS", |m| match m {
             "GET" => Some(Route::ListApiKeys),
             "POST" => Some(Route::CreateApiKey),
@@ -452,10 +500,31 @@ mod tests {
         // Every path built from the routes' own words, in every method: it
         // routes only if ROUTES lists it.
         let words = [
-            "demo", "v4", "v5", "key", "keys", "introspect", "info", "meta", "model", "fields",
-            "security-templates", "files", "folders", "stats", "upload", "objects", "list",
-            "api-keys", "openapi.json", "move", T, U, "0123456789abcdef0123456789abcdef",
-            "APIK_0123456789ABCDEF0123456789ABCDEF", "a",
+            "demo",
+            "v4",
+            "v5",
+            "key",
+            "keys",
+            "introspect",
+            "info",
+            "meta",
+            "model",
+            "fields",
+            "security-templates",
+            "files",
+            "folders",
+            "stats",
+            "upload",
+            "objects",
+            "list",
+            "api-keys",
+            "openapi.json",
+            "move",
+            T,
+            U,
+            "0123456789abcdef0123456789abcdef",
+            "APIK_0123456789ABCDEF0123456789ABCDEF",
+            "a",
         ];
         let listed: Vec<(String, String)> = ROUTES
             .iter()
@@ -564,17 +633,53 @@ mod tests {
             })
         };
         let path = |p: &str| At::Path(p.into());
-        assert_eq!(r("PUT", "/demo/v5/objects/a/b.jpg"), s(Call::Put, path("/a/b.jpg")));
-        assert_eq!(r("GET", "/demo/v5/objects/a/b.jpg"), s(Call::Get, path("/a/b.jpg")));
-        assert_eq!(r("HEAD", "/demo/v5/objects/a%20b.jpg"), s(Call::Get, path("/a%20b.jpg")));
-        assert_eq!(r("DELETE", "/demo/v5/objects/a/b.jpg"), s(Call::Remove, path("/a/b.jpg")));
-        assert_eq!(r("POST", "/demo/v5/objects/a/b.jpg/move"), s(Call::Move, path("/a/b.jpg")));
-        assert_eq!(r("PUT", "/demo/v5/objects/a/b.jpg/meta"), s(Call::SetMeta, path("/a/b.jpg")));
+        assert_eq!(
+            r("PUT", "/demo/v5/objects/a/b.jpg"),
+            s(Call::Put, path("/a/b.jpg"))
+        );
+        assert_eq!(
+            r("GET", "/demo/v5/objects/a/b.jpg"),
+            s(Call::Get, path("/a/b.jpg"))
+        );
+        assert_eq!(
+            r("HEAD", "/demo/v5/objects/a%20b.jpg"),
+            s(Call::Get, path("/a%20b.jpg"))
+        );
+        assert_eq!(
+            r("DELETE", "/demo/v5/objects/a/b.jpg"),
+            s(Call::Remove, path("/a/b.jpg"))
+        );
+        assert_eq!(
+            r("POST", "/demo/v5/objects/a/b.jpg/move"),
+            s(Call::Move, path("/a/b.jpg"))
+        );
+        assert_eq!(
+            r("PUT", "/demo/v5/objects/a/b.jpg/meta"),
+            s(Call::SetMeta, path("/a/b.jpg"))
+        );
         assert_eq!(r("GET", "/demo/v5/list"), s(Call::ListFolder, At::Folder));
-        assert_eq!(r("POST", "/demo/v5/list"), Err(Refusal::RejectMethod { allow: "GET, OPTIONS" }));
-        assert_eq!(r("POST", "/demo/v5/objects/a.jpg"), Err(Refusal::RejectMethod { allow: OBJECT_METHODS }));
-        assert_eq!(r("PATCH", "/demo/v5/objects/a.jpg"), Err(Refusal::RejectMethod { allow: OBJECT_METHODS }));
-        assert_eq!(r("GET", "/Demo/v5/objects/a.jpg"), Err(Refusal::RejectProject));
+        assert_eq!(
+            r("POST", "/demo/v5/list"),
+            Err(Refusal::RejectMethod {
+                allow: "GET, OPTIONS"
+            })
+        );
+        assert_eq!(
+            r("POST", "/demo/v5/objects/a.jpg"),
+            Err(Refusal::RejectMethod {
+                allow: OBJECT_METHODS
+            })
+        );
+        assert_eq!(
+            r("PATCH", "/demo/v5/objects/a.jpg"),
+            Err(Refusal::RejectMethod {
+                allow: OBJECT_METHODS
+            })
+        );
+        assert_eq!(
+            r("GET", "/Demo/v5/objects/a.jpg"),
+            Err(Refusal::RejectProject)
+        );
         // Empty and odd paths reach the gateway, which refuses them as PATH_INVALID.
         assert_eq!(r("GET", "/demo/v5/objects/"), s(Call::Get, path("/")));
         assert_eq!(r("GET", "/demo/v5/objects//x"), s(Call::Get, path("//x")));
@@ -586,21 +691,52 @@ mod tests {
         for p in ["/demo/v4/files", "/demo/v5/files"] {
             assert_eq!(r("GET", p), s(Call::Files, At::Folder));
         }
-        assert_eq!(r("POST", "/demo/v5/files"), Err(Refusal::RejectMethod { allow: "GET, OPTIONS" }));
+        assert_eq!(
+            r("POST", "/demo/v5/files"),
+            Err(Refusal::RejectMethod {
+                allow: "GET, OPTIONS"
+            })
+        );
         assert_eq!(r("GET", "/demo/v5/files/stats"), s(Call::Stats, At::Folder));
         assert_eq!(r("GET", "/demo/v4/folders"), s(Call::Folders, At::Folder));
         let id = || At::File(FileId::parse(U).unwrap());
-        assert_eq!(r("GET", &format!("/demo/v5/files/{U}")), s(Call::Inspect, id()));
-        assert_eq!(r("PATCH", &format!("/demo/v4/files/{U}")), s(Call::Rename, id()));
-        assert_eq!(r("DELETE", &format!("/demo/v4/files/{U}")), s(Call::Delete, id()));
-        assert_eq!(r("PUT", &format!("/demo/v4/files/{U}/meta")), s(Call::Meta, id()));
+        assert_eq!(
+            r("GET", &format!("/demo/v5/files/{U}")),
+            s(Call::Inspect, id())
+        );
+        assert_eq!(
+            r("PATCH", &format!("/demo/v4/files/{U}")),
+            s(Call::Rename, id())
+        );
+        assert_eq!(
+            r("DELETE", &format!("/demo/v4/files/{U}")),
+            s(Call::Delete, id())
+        );
+        assert_eq!(
+            r("PUT", &format!("/demo/v4/files/{U}/meta")),
+            s(Call::Meta, id())
+        );
         // Neither a name nor a path is ever read as a file id.
         assert_eq!(r("GET", "/demo/v5/files/photo.jpg"), Err(Refusal::MissFile));
         assert_eq!(r("GET", "/demo/v5/files/a/b.jpg"), Err(Refusal::MissRoute));
-        assert_eq!(r("PUT", "/demo/v5/files/stats"), Err(Refusal::RejectMethod { allow: "GET, OPTIONS" }));
-        assert_eq!(r("GET", "/demo/v4/key/info"), Ok(Route::KeyInfo { project: demo() }));
-        assert_eq!(r("GET", "/demo/v4/meta/model/fields"), Ok(Route::MetaFields { project: demo() }));
-        assert_eq!(r("PATCH", "/demo/v5/security-templates"), Ok(Route::PatchTemplates { project: demo() }));
+        assert_eq!(
+            r("PUT", "/demo/v5/files/stats"),
+            Err(Refusal::RejectMethod {
+                allow: "GET, OPTIONS"
+            })
+        );
+        assert_eq!(
+            r("GET", "/demo/v4/key/info"),
+            Ok(Route::KeyInfo { project: demo() })
+        );
+        assert_eq!(
+            r("GET", "/demo/v4/meta/model/fields"),
+            Ok(Route::MetaFields { project: demo() })
+        );
+        assert_eq!(
+            r("PATCH", "/demo/v5/security-templates"),
+            Ok(Route::PatchTemplates { project: demo() })
+        );
     }
 
     #[test]

@@ -300,7 +300,10 @@ impl BulkStatus {
     pub fn read(body: Value) -> Result<BulkStatus, Refusal> {
         let bulk: BulkStatus = typed(body, "")?;
         if bulk.ids.is_empty() || bulk.ids.len() > MAX_BULK {
-            return Err(Refusal::field("ids", format!("must name 1 to {MAX_BULK} templates")));
+            return Err(Refusal::field(
+                "ids",
+                format!("must name 1 to {MAX_BULK} templates"),
+            ));
         }
         let mut seen = std::collections::HashSet::new();
         if let Some(dup) = bulk.ids.iter().find(|id| !seen.insert(*id)) {
@@ -589,7 +592,10 @@ mod tests {
         let b = BulkStatus::read(json!({"ids": [a], "active": false})).unwrap();
         assert_eq!((b.ids, b.active), (vec![a.clone()], false));
         let bad = |v: Value| BulkStatus::read(v).unwrap_err().message();
-        assert_eq!(bad(json!({"ids": [], "active": true})), "ids: must name 1 to 100 templates");
+        assert_eq!(
+            bad(json!({"ids": [], "active": true})),
+            "ids: must name 1 to 100 templates"
+        );
         assert!(bad(json!({"ids": [a, a], "active": true})).contains("twice"));
         assert!(bad(json!({"ids": ["x"], "active": true})).starts_with("ids[0]:"));
         assert_eq!(bad(json!({"ids": [a]})), "active: is missing");

@@ -130,7 +130,9 @@ pub fn read_tags(value: Value) -> Result<Tags, String> {
     };
     let count: usize = tags.values().map(Vec::len).sum();
     if count > MAX_TAGS || tags.values().flatten().any(|t| t.chars().count() > MAX_TAG) {
-        return Err(format!("at most {MAX_TAGS} tags of at most {MAX_TAG} characters"));
+        return Err(format!(
+            "at most {MAX_TAGS} tags of at most {MAX_TAG} characters"
+        ));
     }
     Ok(tags)
 }
@@ -144,9 +146,10 @@ pub fn target(folder: &Dir, name: &str) -> Result<FilePath, Refusal> {
         ));
     }
     folder.file(name).map_err(|r| match r {
-        Refusal::RejectPath { reason } => {
-            Refusal::field("name", format!("{name:?} is not a file name: the path {reason}"))
-        }
+        Refusal::RejectPath { reason } => Refusal::field(
+            "name",
+            format!("{name:?} is not a file name: the path {reason}"),
+        ),
         other => other,
     })
 }
@@ -155,7 +158,9 @@ pub fn target(folder: &Dir, name: &str) -> Result<FilePath, Refusal> {
 fn media_type(given: Option<&str>) -> Result<String, Refusal> {
     match given {
         None | Some("") => Ok("application/octet-stream".into()),
-        Some(t) if t.len() <= 255 && t.contains('/') && t.is_ascii() && !t.contains(['\r', '\n']) => {
+        Some(t)
+            if t.len() <= 255 && t.contains('/') && t.is_ascii() && !t.contains(['\r', '\n']) =>
+        {
             Ok(t.to_string())
         }
         Some(t) => Err(Refusal::field("type", format!("{t:?} is not a media type"))),
@@ -165,7 +170,9 @@ fn media_type(given: Option<&str>) -> Result<String, Refusal> {
 /// What kind of part a multipart part is.
 #[derive(Debug, PartialEq, Eq)]
 enum Part<'a> {
-    File { field: &'a str },
+    File {
+        field: &'a str,
+    },
     Info(&'a str),
     Meta(&'a str),
     Tags(&'a str),
@@ -234,9 +241,9 @@ const HEADERS_TOO_LONG: &str = "part headers too long";
 fn multipart_refusal(e: multer::Error) -> Refusal {
     use multer::Error::*;
     match e {
-        StreamReadFailed(inner) if inner.to_string() == HEADERS_TOO_LONG => {
-            reject(format!("a part's headers are longer than {MAX_PART_HEADERS} bytes"))
-        }
+        StreamReadFailed(inner) if inner.to_string() == HEADERS_TOO_LONG => reject(format!(
+            "a part's headers are longer than {MAX_PART_HEADERS} bytes"
+        )),
         StreamReadFailed(_) => reject("the body could not be read"),
         IncompleteStream | IncompleteFieldData { .. } | IncompleteHeaders => {
             reject("the body ends before its closing boundary")
@@ -309,7 +316,9 @@ where
         match classify(&name, file_name.is_some()) {
             Part::File { field: x } => {
                 if received.len() == MAX_FILES {
-                    return Err(reject(format!("a request may upload at most {MAX_FILES} files")));
+                    return Err(reject(format!(
+                        "a request may upload at most {MAX_FILES} files"
+                    )));
                 }
                 let described = pending.remove(x).unwrap_or_default();
                 let info_name = described
@@ -319,10 +328,16 @@ where
                     .and_then(Value::as_str)
                     .map(str::to_string);
                 let given = info_name.or(file_name).ok_or_else(|| {
-                    reject(format!("the file part {name:?} has no file name, and no info[{name}] names it"))
+                    reject(format!(
+                        "the file part {name:?} has no file name, and no info[{name}] names it"
+                    ))
                 })?;
                 let path = target(folder, &given)?;
-                let info_type = described.info.as_ref().and_then(|i| i.get("type")).and_then(Value::as_str);
+                let info_type = described
+                    .info
+                    .as_ref()
+                    .and_then(|i| i.get("type"))
+                    .and_then(Value::as_str);
                 let part_type = field.content_type().map(|m| m.essence_str().to_string());
                 let content_type = media_type(info_type.or(part_type.as_deref()))?;
                 let mut open = Open {
@@ -424,7 +439,11 @@ fn attach_late<S>(
             .iter_mut()
             .rev()
             .find(|r| r.field == x)
-            .ok_or_else(|| reject(format!("info[{x}], meta[{x}] or tags[{x}] describes no file part {x:?}")))?;
+            .ok_or_else(|| {
+                reject(format!(
+                    "info[{x}], meta[{x}] or tags[{x}] describes no file part {x:?}"
+                ))
+            })?;
         if let Some(info) = described.info {
             if let Some(name) = info.get("name").and_then(Value::as_str) {
                 let path = target(folder, name)?;
@@ -531,7 +550,10 @@ pub fn read_json(body: Value, folder: &Dir, max_file_size: u64) -> Result<JsonUp
         if let Some(dir) = urls.dir
             && dir != folder.as_str()
         {
-            return Err(Refusal::field("dir", "names another folder than the query's"));
+            return Err(Refusal::field(
+                "dir",
+                "names another folder than the query's",
+            ));
         }
         if urls.files_urls.is_empty() || urls.files_urls.len() > MAX_FILES {
             return Err(Refusal::field(
@@ -547,7 +569,10 @@ pub fn read_json(body: Value, folder: &Dir, max_file_size: u64) -> Result<JsonUp
             .collect::<Result<Vec<_>, _>>()?;
         let mut seen = std::collections::HashSet::new();
         if let Some(dup) = remotes.iter().find(|r| !seen.insert(r.path.clone())) {
-            return Err(Refusal::field("files_urls", format!("two files go to {}", dup.path)));
+            return Err(Refusal::field(
+                "files_urls",
+                format!("two files go to {}", dup.path),
+            ));
         }
         return Ok(JsonUpload::Urls(remotes));
     }
@@ -579,7 +604,9 @@ pub fn read_json(body: Value, folder: &Dir, max_file_size: u64) -> Result<JsonUp
 
 fn at_entry(r: Refusal, i: usize) -> Refusal {
     match r {
-        Refusal::RejectField { field, reason } => Refusal::field(format!("files_urls[{i}].{field}"), reason),
+        Refusal::RejectField { field, reason } => {
+            Refusal::field(format!("files_urls[{i}].{field}"), reason)
+        }
         other => other,
     }
 }
@@ -644,7 +671,9 @@ mod tests {
     fn body(parts: &[(&str, Option<&str>, Option<&str>, &[u8])]) -> Vec<u8> {
         let mut out = Vec::new();
         for (name, file, ctype, bytes) in parts {
-            out.extend_from_slice(format!("--{B}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes());
+            out.extend_from_slice(
+                format!("--{B}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes(),
+            );
             if let Some(f) = file {
                 out.extend_from_slice(format!("; filename=\"{f}\"").as_bytes());
             }
@@ -661,9 +690,14 @@ mod tests {
     }
 
     /// `bytes` as a stream of chunks of `size` bytes.
-    fn chunks(bytes: Vec<u8>, size: usize) -> impl Stream<Item = Result<Bytes, io::Error>> + Send + Unpin + 'static {
-        let pieces: Vec<Result<Bytes, io::Error>> =
-            bytes.chunks(size.max(1)).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+    fn chunks(
+        bytes: Vec<u8>,
+        size: usize,
+    ) -> impl Stream<Item = Result<Bytes, io::Error>> + Send + Unpin + 'static {
+        let pieces: Vec<Result<Bytes, io::Error>> = bytes
+            .chunks(size.max(1))
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
         futures_util::stream::iter(pieces)
     }
 
@@ -673,7 +707,13 @@ mod tests {
 
     fn read(bytes: Vec<u8>, chunk: usize, max: u64) -> Result<Vec<Received<Vec<u8>>>, Refusal> {
         let mut sink = Memory::default();
-        futures_executor::block_on(read_multipart(chunks(bytes, chunk), B, &folder(), max, &mut sink))
+        futures_executor::block_on(read_multipart(
+            chunks(bytes, chunk),
+            B,
+            &folder(),
+            max,
+            &mut sink,
+        ))
     }
 
     #[test]
@@ -681,9 +721,24 @@ mod tests {
         let files = read(
             body(&[
                 ("meta[files[]]", None, None, br#"{"title":"Hello"}"#),
-                ("info[files[]]", None, None, br#"{"name":"hello \"q\".txt","type":"text/plain"}"#),
-                ("tags[files[]]", None, None, br#"{"lang":"en","new_tags":["cat"]}"#),
-                ("files[]", Some("hello %22q%22.txt"), Some("application/octet-stream"), b"hello"),
+                (
+                    "info[files[]]",
+                    None,
+                    None,
+                    br#"{"name":"hello \"q\".txt","type":"text/plain"}"#,
+                ),
+                (
+                    "tags[files[]]",
+                    None,
+                    None,
+                    br#"{"lang":"en","new_tags":["cat"]}"#,
+                ),
+                (
+                    "files[]",
+                    Some("hello %22q%22.txt"),
+                    Some("application/octet-stream"),
+                    b"hello",
+                ),
             ]),
             7,
             100,
@@ -733,7 +788,10 @@ mod tests {
         )
         .unwrap();
         let names: Vec<_> = files.iter().map(|f| (f.path.as_str(), f.size)).collect();
-        assert_eq!(names, [("/up/one.txt", 1), ("/up/two.txt", 2), ("/up/three.bin", 3)]);
+        assert_eq!(
+            names,
+            [("/up/one.txt", 1), ("/up/two.txt", 2), ("/up/three.bin", 3)]
+        );
         assert_eq!(files[2].content_type, "image/png");
     }
 
@@ -759,14 +817,28 @@ mod tests {
 
     #[test]
     fn malformed_bodies_are_typed_400s() {
-        assert_eq!(boundary("multipart/form-data").unwrap_err().code(), "INVALID_MULTIPART");
-        assert_eq!(boundary("application/json").unwrap_err().code(), "INVALID_MULTIPART");
-        assert_eq!(boundary(&format!("multipart/form-data; boundary={B}")).unwrap(), B);
+        assert_eq!(
+            boundary("multipart/form-data").unwrap_err().code(),
+            "INVALID_MULTIPART"
+        );
+        assert_eq!(
+            boundary("application/json").unwrap_err().code(),
+            "INVALID_MULTIPART"
+        );
+        assert_eq!(
+            boundary(&format!("multipart/form-data; boundary={B}")).unwrap(),
+            B
+        );
         let whole = body(&[("files[]", Some("a.txt"), None, b"hello world")]);
         let cut = whole[..whole.len() - 12].to_vec();
         assert_eq!(refusal(cut, 100).0, "INVALID_MULTIPART");
-        assert_eq!(refusal(b"no boundary here".to_vec(), 100).0, "INVALID_MULTIPART");
-        let nameless = format!("--{B}\r\nContent-Disposition: form-data; filename=\"a\"\r\n\r\nx\r\n--{B}--\r\n");
+        assert_eq!(
+            refusal(b"no boundary here".to_vec(), 100).0,
+            "INVALID_MULTIPART"
+        );
+        let nameless = format!(
+            "--{B}\r\nContent-Disposition: form-data; filename=\"a\"\r\n\r\nx\r\n--{B}--\r\n"
+        );
         assert!(refusal(nameless.into_bytes(), 100).1.contains("no name"));
         let many: Vec<(&str, Option<&str>, Option<&str>, &[u8])> =
             (0..10_000).map(|_| ("x", None, None, &b""[..])).collect();
@@ -776,21 +848,92 @@ mod tests {
             "--{B}\r\nContent-Disposition: form-data; name=\"files[]\"; filename=\"{}\"\r\n\r\nx\r\n--{B}--\r\n",
             "a".repeat(1024 * 1024)
         );
-        assert!(refusal(long.into_bytes(), 100).1.contains("headers are longer than"));
-        assert_eq!(refusal(body(&[("files[]", Some("a"), None, &[7; 101])]), 100).0, "FILE_TOO_LARGE");
-        assert!(refusal(body(&[("x", None, None, b"1")]), 100).1.contains("no file"));
-        assert!(refusal(body(&[("files[]", None, None, b"1")]), 100).1.contains("no file name"));
-        let twice = body(&[("files[]", Some("a"), None, b"1"), ("files[]", Some("a"), None, b"2")]);
+        assert!(
+            refusal(long.into_bytes(), 100)
+                .1
+                .contains("headers are longer than")
+        );
+        assert_eq!(
+            refusal(body(&[("files[]", Some("a"), None, &[7; 101])]), 100).0,
+            "FILE_TOO_LARGE"
+        );
+        assert!(
+            refusal(body(&[("x", None, None, b"1")]), 100)
+                .1
+                .contains("no file")
+        );
+        assert!(
+            refusal(body(&[("files[]", None, None, b"1")]), 100)
+                .1
+                .contains("no file name")
+        );
+        let twice = body(&[
+            ("files[]", Some("a"), None, b"1"),
+            ("files[]", Some("a"), None, b"2"),
+        ]);
         assert!(refusal(twice, 100).1.contains("two files go to /up/a"));
-        assert!(refusal(body(&[("info[files[]]", None, None, b"{"), ("files[]", Some("a"), None, b"1")]), 100).1.contains("not JSON"));
-        assert!(refusal(body(&[("info[files[]]", None, None, b"[]"), ("files[]", Some("a"), None, b"1")]), 100).1.contains("JSON object"));
-        assert!(refusal(body(&[("files[]", Some("a"), None, b"1"), ("info[other]", None, None, b"{}")]), 100).1.contains("describes no file"));
-        assert_eq!(refusal(body(&[("files[]", Some("../a"), None, b"1")]), 100).0, "INVALID_FIELD");
-        assert_eq!(refusal(body(&[("files[]", Some(".."), None, b"1")]), 100).0, "INVALID_FIELD");
+        assert!(
+            refusal(
+                body(&[
+                    ("info[files[]]", None, None, b"{"),
+                    ("files[]", Some("a"), None, b"1")
+                ]),
+                100
+            )
+            .1
+            .contains("not JSON")
+        );
+        assert!(
+            refusal(
+                body(&[
+                    ("info[files[]]", None, None, b"[]"),
+                    ("files[]", Some("a"), None, b"1")
+                ]),
+                100
+            )
+            .1
+            .contains("JSON object")
+        );
+        assert!(
+            refusal(
+                body(&[
+                    ("files[]", Some("a"), None, b"1"),
+                    ("info[other]", None, None, b"{}")
+                ]),
+                100
+            )
+            .1
+            .contains("describes no file")
+        );
+        assert_eq!(
+            refusal(body(&[("files[]", Some("../a"), None, b"1")]), 100).0,
+            "INVALID_FIELD"
+        );
+        assert_eq!(
+            refusal(body(&[("files[]", Some(".."), None, b"1")]), 100).0,
+            "INVALID_FIELD"
+        );
         let big_info = format!("{{\"x\":\"{}\"}}", "a".repeat(MAX_DESCRIPTION));
-        assert!(refusal(body(&[("info[files[]]", None, None, big_info.as_bytes()), ("files[]", Some("a"), None, b"1")]), 100).1.contains("larger than"));
+        assert!(
+            refusal(
+                body(&[
+                    ("info[files[]]", None, None, big_info.as_bytes()),
+                    ("files[]", Some("a"), None, b"1")
+                ]),
+                100
+            )
+            .1
+            .contains("larger than")
+        );
         let files: Vec<(&str, Option<&str>, Option<&str>, &[u8])> = (0..101)
-            .map(|i| ("files[]", Some(Box::leak(format!("f{i}").into_boxed_str()) as &str), None, &b"1"[..]))
+            .map(|i| {
+                (
+                    "files[]",
+                    Some(Box::leak(format!("f{i}").into_boxed_str()) as &str),
+                    None,
+                    &b"1"[..],
+                )
+            })
             .collect();
         assert!(refusal(body(&files), 100).1.contains("at most 100 files"));
     }
@@ -798,26 +941,61 @@ mod tests {
     #[test]
     fn json_bodies() {
         let f = folder();
-        let JsonUpload::Inline(i) = read_json(json!({"name": "a.txt", "data": "aGVsbG8=", "postactions": "decode_base64"}), &f, 100).unwrap() else {
+        let JsonUpload::Inline(i) = read_json(
+            json!({"name": "a.txt", "data": "aGVsbG8=", "postactions": "decode_base64"}),
+            &f,
+            100,
+        )
+        .unwrap() else {
             panic!("not inline")
         };
-        assert_eq!((i.path.as_str(), i.bytes.as_slice()), ("/up/a.txt", &b"hello"[..]));
+        assert_eq!(
+            (i.path.as_str(), i.bytes.as_slice()),
+            ("/up/a.txt", &b"hello"[..])
+        );
         assert_eq!(i.sha1, sha1_hex(b"hello"));
         let code = |v: Value| read_json(v, &f, 3).unwrap_err().message();
-        assert_eq!(code(json!({"name": "a", "data": "!!", "postactions": "decode_base64"})), "data: is not base64");
-        assert_eq!(code(json!({"name": "a", "data": "aGVsbG8", "postactions": "x"})), "postactions: must be \"decode_base64\"");
-        assert!(code(json!({"name": "a", "data": "aGVsbG8", "postactions": "decode_base64"})).contains("larger than this key allows"));
-        assert_eq!(code(json!({"name": "a", "data": "", "postactions": "decode_base64", "x": 1})), "x: unknown field");
+        assert_eq!(
+            code(json!({"name": "a", "data": "!!", "postactions": "decode_base64"})),
+            "data: is not base64"
+        );
+        assert_eq!(
+            code(json!({"name": "a", "data": "aGVsbG8", "postactions": "x"})),
+            "postactions: must be \"decode_base64\""
+        );
+        assert!(
+            code(json!({"name": "a", "data": "aGVsbG8", "postactions": "decode_base64"}))
+                .contains("larger than this key allows")
+        );
+        assert_eq!(
+            code(json!({"name": "a", "data": "", "postactions": "decode_base64", "x": 1})),
+            "x: unknown field"
+        );
         let JsonUpload::Urls(u) = read_json(json!({"files_urls": [{"url": "https://h.example/p/cat%20one.jpg?x=1"}, {"url": "http://h.example/a", "name": "b.txt"}]}), &f, 3).unwrap() else {
             panic!("not urls")
         };
         assert_eq!(u[0].path.as_str(), "/up/cat one.jpg");
         assert_eq!(u[1].path.as_str(), "/up/b.txt");
-        assert_eq!(code(json!({"files_urls": [{"url": "ftp://h/a"}]})), "files_urls[0].url: must be an http or https URL");
-        assert_eq!(code(json!({"files_urls": [{"url": "https://h/a", "nope": 1}]})), "files_urls[0].nope: unknown field");
-        assert_eq!(code(json!({"files_urls": []})), "files_urls: must list 1 to 100 files");
-        assert_eq!(code(json!({"files_urls": [{"url": "https://h/"}]})), "files_urls[0].name: a file name must have 1 to 255 bytes");
-        assert_eq!(code(json!({"files_urls": [{"url": "https://h/a"}], "dir": "/other"})), "dir: names another folder than the query's");
+        assert_eq!(
+            code(json!({"files_urls": [{"url": "ftp://h/a"}]})),
+            "files_urls[0].url: must be an http or https URL"
+        );
+        assert_eq!(
+            code(json!({"files_urls": [{"url": "https://h/a", "nope": 1}]})),
+            "files_urls[0].nope: unknown field"
+        );
+        assert_eq!(
+            code(json!({"files_urls": []})),
+            "files_urls: must list 1 to 100 files"
+        );
+        assert_eq!(
+            code(json!({"files_urls": [{"url": "https://h/"}]})),
+            "files_urls[0].name: a file name must have 1 to 255 bytes"
+        );
+        assert_eq!(
+            code(json!({"files_urls": [{"url": "https://h/a"}], "dir": "/other"})),
+            "dir: names another folder than the query's"
+        );
     }
 
     proptest! {

@@ -1,20 +1,35 @@
-//! The storage gateway: a file request passes the checks of `core::gateway`,
-//! takes its counters in the key's limiter, and only then reaches storage (R2,
-//! or the origin in origin mode). A request the backend does not complete
-//! gives its counts back.
+//! The storage gateway: every storage call (sass-edge's own path API and the
+//! Filerobot API) passes the checks of `core::gateway`, takes its counters in
+//! the key's limiter, and only then reaches storage (R2, or the origin in
+//! origin mode). A call the backend does not complete gives its counts back.
+//! An upload of several files takes one count per file, once the files are
+//! received and before any is stored.
 
 use worker::{Env, Response};
 
+use crate::core::api_key::Principal;
+use crate::core::body::typed;
+use crate::core::bounded::MAX_FILE_SIZE;
 use crate::core::config::Config;
 use crate::core::credential::Credential;
-use crate::core::gateway::{KeyState, TemplateState, admit, admit_api_key};
+use crate::core::file_record::FileRecord;
+use crate::core::gateway::{KeyState, TemplateState, admit, admit_api_key, precheck};
 use crate::core::id::Project;
 use crate::core::key::Verified;
-use crate::core::limiter::GiveBack;
+use crate::core::limiter::{GiveBack, LimiterName, Take};
+use crate::core::listing::ListQuery;
 use crate::core::origin::Verified as Forwarded;
+use crate::core::path::Dir;
+use crate::core::query::Query;
 use crate::core::refusal::Refusal;
-use crate::core::request::{Ask, FileMeta, MAX_SMALL_BODY, MoveBody, Operation, Verb};
+use crate::core::request::{
+    Ask, FileMeta, MAX_SMALL_BODY, MetaBody, MoveBody, Operation, RenameBody, Target,
+};
+use crate::core::route::{At, Call};
+use crate::core::scope::Scopes;
 use crate::shell::body::read_json;
+use crate::shell::filerobot::{self, Listing};
+use crate::shell::files::Files;
 use crate::shell::incoming::Incoming;
 use crate::shell::{auth, cors, limiter, origin, revocation, settings, storage, template_state};
 
@@ -29,130 +44,319 @@ pub async fn key_state(env: &Env, key: &Verified, now_ms: u64) -> Result<KeyStat
     Ok(KeyState { revoked, template })
 }
 
-/// The small JSON body of a move or meta call, read before the checks that
-/// need it.
+/// The small JSON body of a move, rename or meta call, read before the
+/// checks that need it.
+#[derive(Default)]
 struct SmallBody {
     /// As the gateway read it, re-sent to an origin.
-    text: String,
+    text: Option<String>,
+    /// `{"to"}` of a move.
     to: Option<String>,
+    /// `{"name"}` of a rename.
+    name: Option<String>,
+    /// The meta object of a meta call.
     meta: Option<FileMeta>,
 }
 
-async fn small_body(req: &Incoming, verb: Verb) -> Result<Option<SmallBody>, Refusal> {
-    if !matches!(verb, Verb::Move | Verb::SetMeta) {
-        return Ok(None);
+async fn small_body(req: &Incoming, call: Call) -> Result<SmallBody, Refusal> {
+    if !matches!(call, Call::Move | Call::SetMeta | Call::Rename | Call::Meta) {
+        return Ok(SmallBody::default());
     }
     let body = read_json(req, MAX_SMALL_BODY).await?;
-    let text = body.to_string();
-    Ok(Some(match verb {
-        Verb::Move => SmallBody {
-            text,
+    let text = Some(body.to_string());
+    Ok(match call {
+        Call::Move => SmallBody {
             to: Some(MoveBody::read(body)?.to),
-            meta: None,
-        },
-        _ => SmallBody {
             text,
-            to: None,
-            meta: Some(FileMeta::read(&body)?),
+            ..SmallBody::default()
         },
-    }))
+        Call::Rename => SmallBody {
+            name: Some(typed::<RenameBody>(body, "")?.name),
+            text,
+            ..SmallBody::default()
+        },
+        Call::Meta => {
+            let meta: MetaBody = typed(body, "")?;
+            SmallBody {
+                meta: Some(FileMeta::read(&serde_json::Value::Object(meta.meta))?),
+                text,
+                ..SmallBody::default()
+            }
+        }
+        _ => SmallBody {
+            meta: Some(FileMeta::read(&body)?),
+            text,
+            ..SmallBody::default()
+        },
+    })
+}
+
+/// The folder of a call addressed by folder: `folder` (or `dir`) in the
+/// query; the root when it is absent or empty.
+fn folder_of(query: &Query) -> Result<String, Refusal> {
+    Ok(match query.one(&["folder", "dir"])? {
+        None | Some("") => "/".to_string(),
+        Some(folder) => folder.to_string(),
+    })
+}
+
+/// Who calls, as far as the checks go.
+enum Caller<'a> {
+    /// A SASS key, and what was looked up about it.
+    Key(&'a Verified, KeyState),
+    Api(&'a Principal),
+}
+
+/// What the checks allowed, and how to count it.
+struct Allowed {
+    operation: Operation,
+    /// The counters to take, where; `None` for keys without counters and
+    /// for API keys.
+    counted: Option<(LimiterName, Take)>,
+    /// The key's `listing.dir_scope`, which listings are filtered by.
+    scopes: Option<Scopes>,
+    max_file_size: u64,
+    /// The browser origin to answer by name (keys bound to origins).
+    named_origin: Option<String>,
 }
 
 pub async fn handle(
     req: &Incoming,
     env: &Env,
     project: &Project,
-    verb: Verb,
-    raw_path: String,
+    call: Call,
+    at: At,
 ) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
     // Steps 1 to 3 (or the API key) before anything else is read.
     let credential = auth::credential(req, env, &config, project).await?;
     let client = req.client();
-    let small = small_body(req, verb).await?;
+    let query = Query::parse(req.query_string())?;
+    let small = small_body(req, call).await?;
+    let caller = match &credential {
+        Credential::Sass(key) => {
+            let state = key_state(env, key, req.now_ms()).await?;
+            precheck(key, state, call.verb(), &client)?;
+            Caller::Key(key, state)
+        }
+        Credential::Api(principal) => Caller::Api(principal),
+    };
+    let files = match &config.origin {
+        None => Some(Files::open(env, project)?),
+        Some(_) => None,
+    };
+    // Where the call points. A file id is looked up first (one read), so
+    // that its path is checked like any other.
+    let (target, record) = match &at {
+        At::Path(raw) => (Target::Url(raw.clone()), None),
+        At::Folder => {
+            let folder = match call {
+                Call::Files | Call::Folders | Call::Stats => ListQuery::read(&query)?.folder,
+                _ => folder_of(&query)?,
+            };
+            let folder = if folder.is_empty() {
+                "/".to_string()
+            } else {
+                folder
+            };
+            (Target::Plain(folder), None)
+        }
+        At::File(id) => {
+            let Some(files) = &files else {
+                return Err(Refusal::OriginByIdUnsupported);
+            };
+            let record = files.resolve(id).await?.ok_or(Refusal::MissFile)?;
+            (Target::Plain(record.path.to_string()), Some(record))
+        }
+    };
+    let to = match (call, &record) {
+        (Call::Rename, Some(record)) => {
+            let name = small.name.clone().unwrap_or_default();
+            Some(crate::core::upload::target(&record.path.parent(), &name)?.to_string())
+        }
+        _ => small.to.clone(),
+    };
     let ask = Ask {
-        verb,
-        path: match verb {
-            Verb::List => req.query("folder").unwrap_or_else(|| "/".into()),
-            _ => raw_path,
-        },
-        to: small.as_ref().and_then(|s| s.to.clone()),
+        verb: call.verb(),
+        target,
+        to,
         length: req
             .header("Content-Length")
             .and_then(|v| v.trim().parse().ok()),
     };
-    let (operation, counted, named_origin) = match &credential {
-        Credential::Sass(key) => {
-            let state = key_state(env, key, req.now_ms()).await?;
+    let allowed = match caller {
+        Caller::Key(key, state) => {
             let admission = admit(key, state, &ask, &client)?;
-            let counted = match admission.counted {
-                Some((name, take)) => {
-                    let at = limiter::take(env, &name, take.clone()).await?;
-                    Some((name, GiveBack::of(&take, at)))
-                }
-                None => None,
-            };
-            // A key bound to origins answers its browser page by name, not `*`.
-            let named = key
-                .policy
-                .allowed_origins
-                .as_ref()
-                .and(client.origin.clone());
-            (admission.operation, counted, named)
+            Allowed {
+                operation: admission.operation,
+                counted: admission.counted,
+                scopes: Some(key.policy.listing.dir_scope.clone()),
+                max_file_size: key.policy.upload.max_file_size.get(),
+                // A key bound to origins answers its browser page by name.
+                named_origin: key
+                    .policy
+                    .allowed_origins
+                    .as_ref()
+                    .and(client.origin.clone()),
+            }
         }
-        Credential::Api(p) => (
-            admit_api_key(|perm| p.allows(project, perm), &ask)?,
-            None,
-            None,
-        ),
+        Caller::Api(principal) => Allowed {
+            operation: admit_api_key(|perm| principal.allows(project, perm), &ask)?,
+            counted: None,
+            scopes: None,
+            max_file_size: MAX_FILE_SIZE,
+            named_origin: None,
+        },
     };
-    let result = perform(req, env, &config, project, &operation, &credential, small).await;
+    // An upload of files counts them once they are received; every other
+    // call is counted now.
+    let (counted_now, upload_plan) = match (call, allowed.counted.clone()) {
+        (Call::Upload, plan) if files.is_some() => (None, plan),
+        (_, Some((name, take))) => {
+            let at = limiter::take(env, &name, take.clone()).await?;
+            (Some((name, GiveBack::of(&take, at))), None)
+        }
+        (_, None) => (None, None),
+    };
+    let result = match (&config.origin, &files) {
+        (Some(_), _) => forward(req, &config, project, &allowed, &credential, small.text).await,
+        (None, Some(files)) => {
+            perform(
+                req,
+                env,
+                &config,
+                files,
+                project,
+                call,
+                &query,
+                &allowed,
+                record.as_ref(),
+                small,
+                upload_plan,
+            )
+            .await
+        }
+        (None, None) => Err(Refusal::Internal),
+    };
     let completed = matches!(&result, Ok(r) if r.status_code() < 400);
-    if let (false, Some((name, give_back))) = (completed, counted) {
+    if let (false, Some((name, give_back))) = (completed, counted_now) {
         limiter::give_back(env, &name, give_back).await;
     }
-    result.map(|r| cors::name_origin(r, named_origin.as_deref()))
+    result.map(|r| cors::name_origin(r, allowed.named_origin.as_deref()))
 }
 
+async fn forward(
+    req: &Incoming,
+    config: &Config,
+    project: &Project,
+    allowed: &Allowed,
+    credential: &Credential,
+    body: Option<String>,
+) -> Result<Response, Refusal> {
+    let Some(origin) = &config.origin else {
+        return Err(Refusal::Internal);
+    };
+    let path_and_query = req.path_and_query();
+    let client_ip = req.client().ip.map(|ip| ip.to_string()).unwrap_or_default();
+    let identity = credential.identity();
+    let forwarded = Forwarded {
+        method: req.method(),
+        path_and_query: &path_and_query,
+        project: project.as_str(),
+        key_id: &identity,
+        permission: allowed.operation.permission().name(),
+        client_ip: &client_ip,
+        timestamp: req.now_secs(),
+    };
+    origin::forward(req, origin, &forwarded, body).await
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn perform(
     req: &Incoming,
     env: &Env,
     config: &Config,
+    files: &Files,
     project: &Project,
-    operation: &Operation,
-    credential: &Credential,
-    small: Option<SmallBody>,
+    call: Call,
+    query: &Query,
+    allowed: &Allowed,
+    record: Option<&FileRecord>,
+    small: SmallBody,
+    upload_plan: Option<(LimiterName, Take)>,
 ) -> Result<Response, Refusal> {
-    match &config.origin {
-        Some(origin) => {
-            let path_and_query = req.path_and_query();
-            let client_ip = req.client().ip.map(|ip| ip.to_string()).unwrap_or_default();
-            let identity = credential.identity();
-            let forwarded = Forwarded {
-                method: req.method(),
-                path_and_query: &path_and_query,
-                project: project.as_str(),
-                key_id: &identity,
-                permission: operation.permission().name(),
-                client_ip: &client_ip,
-                timestamp: req.now_secs(),
-            };
-            origin::forward(req, origin, &forwarded, small.map(|s| s.text)).await
-        }
-        None => {
-            let page = (
-                req.query("cursor"),
-                req.query("limit").and_then(|l| l.parse().ok()),
-            );
-            storage::perform(
-                env,
+    let folder = |op: &Operation| match op {
+        Operation::List { folder } | Operation::UploadFiles { folder } => Ok(folder.clone()),
+        _ => Err(Refusal::Internal),
+    };
+    let scopes = allowed.scopes.as_ref();
+    match (call, record) {
+        (Call::Upload, _) => {
+            let folder: Dir = folder(&allowed.operation)?;
+            filerobot::upload(
                 req,
+                env,
+                config,
+                files,
                 project,
-                operation,
-                small.and_then(|s| s.meta),
-                page,
+                &folder,
+                allowed.max_file_size,
+                upload_plan,
             )
             .await
+        }
+        (Call::Files | Call::Folders | Call::Stats, _) => {
+            let what = match call {
+                Call::Files => Listing::Files,
+                Call::Folders => Listing::Folders,
+                _ => Listing::Stats,
+            };
+            let list = ListQuery::read(query)?;
+            filerobot::list(
+                req,
+                files,
+                project,
+                &folder(&allowed.operation)?,
+                &list,
+                scopes,
+                what,
+            )
+            .await
+        }
+        (Call::Inspect, Some(record)) => Ok(filerobot::inspect(req, project, record)),
+        (Call::Delete, Some(record)) => filerobot::delete(files, record).await,
+        (Call::Rename, Some(record)) => {
+            let Operation::Move { to, .. } = &allowed.operation else {
+                return Err(Refusal::Internal);
+            };
+            let changed = FileRecord {
+                path: to.clone(),
+                ..record.clone()
+            };
+            filerobot::change(req, files, project, record, changed).await
+        }
+        (Call::Meta, Some(record)) => {
+            let meta = small
+                .meta
+                .as_ref()
+                .and_then(|m| serde_json::from_str(m.as_str()).ok())
+                .unwrap_or_default();
+            let changed = FileRecord {
+                meta,
+                ..record.clone()
+            };
+            filerobot::change(req, files, project, record, changed).await
+        }
+        (Call::Inspect | Call::Delete | Call::Rename | Call::Meta, None) => Err(Refusal::Internal),
+        (
+            Call::Put | Call::Get | Call::Remove | Call::Move | Call::SetMeta | Call::ListFolder,
+            _,
+        ) => {
+            let page = (
+                query.one(&["cursor"])?.map(str::to_string),
+                query.one(&["limit"])?.and_then(|l| l.parse().ok()),
+            );
+            storage::perform(files, req, project, &allowed.operation, small.meta, page).await
         }
     }
 }

@@ -47,6 +47,19 @@ impl Incoming {
         &self.method
     }
 
+    /// The worker's own origin, as the client reached it
+    /// (`https://edge.example`): what precedes the path.
+    pub fn base(&self) -> &str {
+        let path = self.path();
+        match self.url.find("://").map(|i| i + 3) {
+            Some(start) => match self.url[start..].find('/') {
+                Some(end) => &self.url[..start + end],
+                None => &self.url,
+            },
+            None => self.url.strip_suffix(path).unwrap_or(&self.url),
+        }
+    }
+
     /// The path, percent-encoding intact: what follows the host, up to `?`.
     pub fn path(&self) -> &str {
         query::path_of_url(&self.url)

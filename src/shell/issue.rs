@@ -5,16 +5,20 @@
 //!   attenuating a SASS key holding CONFIG_CHANGE;
 //! - `GET /{project}/v5/key/introspect`: what the presented key is and has left.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use worker::{Context, Env, Response};
 
 use crate::core::attenuate::{attenuate, check_parent};
 use crate::core::config::Config;
+use crate::core::credential::Credential;
 use crate::core::credential::{HEADER, Presented};
 use crate::core::id::{KeyId, Project, TemplateId};
+use crate::core::introspection::KeyInfo;
+use crate::core::key::Verified;
 use crate::core::key::{self, Claims};
 use crate::core::limiter::LimiterName;
 use crate::core::permission::Permission;
+use crate::core::query::Query;
 use crate::core::refusal::Refusal;
 use crate::core::template::KeySpec;
 use crate::core::{introspection, issuance};
@@ -45,6 +49,8 @@ fn issue(
             );
         }
     });
+    // The Filerobot widget asks for a new key `expire_duration` ms later.
+    let refresh = issuance::refresh_after_ms(claims.expires_at.saturating_sub(claims.issued_at));
     Ok(response::success(
         200,
         [
@@ -52,6 +58,7 @@ fn issue(
             ("hint", "New key created and ready to use".into()),
             ("debug", Value::Null),
             ("expires_at", claims.expires_at.into()),
+            ("key_validity", json!({"expire_duration": refresh})),
         ],
     ))
 }
@@ -140,4 +147,54 @@ pub async fn introspect(req: &Incoming, env: &Env, project: &Project) -> Result<
     };
     let report = introspection::report(&key, &counters, &states, req.now_ms());
     Ok(response::success_of(200, &report))
+}
+
+/// The SASS key a Filerobot call presents outside its headers (in `?key=`),
+/// checked as any call made with it: steps 1 to 6.
+async fn key_in_query(req: &Incoming, env: &Env, project: &Project) -> Result<Verified, Refusal> {
+    let config = settings::config(env)?;
+    let query = Query::parse(req.query_string())?;
+    let presented = query.one(&["key"])?.ok_or(Refusal::RejectKey {
+        reason: "no key was sent in the key query parameter",
+    })?;
+    if !presented.starts_with("SASS__") {
+        return Err(Refusal::RejectKey {
+            reason: "the key query parameter must hold a SASS key",
+        });
+    }
+    let key = auth::check_sass(presented, &config, project, req.now_secs())?;
+    key_state(env, &key, req.now_ms()).await?.check()?;
+    key.policy.check_place(&req.client())?;
+    Ok(key)
+}
+
+/// `GET /{project}/v4/key/info?key=`: Filerobot's key check, which the
+/// widget reads its permissions from.
+pub async fn key_info(req: &Incoming, env: &Env, project: &Project) -> Result<Response, Refusal> {
+    let key = key_in_query(req, env, project).await?;
+    let named = key.policy.allowed_origins.is_some();
+    let client = req.client();
+    Ok(cors::name_origin(
+        response::success_of(200, &KeyInfo::of(&key)),
+        client.origin.as_deref().filter(|_| named),
+    ))
+}
+
+/// `GET /{project}/v4/meta/model/fields`: the metadata model, which has no
+/// fields here. Filerobot's Python SDK calls it to check its credentials, so
+/// it answers 200 only to a credential any other call would accept.
+pub async fn meta_fields(
+    req: &Incoming,
+    env: &Env,
+    project: &Project,
+) -> Result<Response, Refusal> {
+    let config = settings::config(env)?;
+    if let Credential::Sass(key) = auth::credential(req, env, &config, project).await? {
+        key_state(env, &key, req.now_ms()).await?.check()?;
+        key.policy.check_place(&req.client())?;
+    }
+    Ok(response::success(
+        200,
+        [("fields", Value::Array(Vec::new()))],
+    ))
 }

@@ -10,6 +10,8 @@ mod auth;
 mod body;
 mod clock;
 mod cors;
+mod filerobot;
+mod files;
 mod gateway;
 mod incoming;
 mod issue;
@@ -67,10 +69,9 @@ async fn dispatch(
         Route::DeleteTemplate { project, id } => {
             templates_api::delete(req, env, &project, &id).await
         }
-        Route::Storage {
-            project,
-            verb,
-            path,
-        } => gateway::handle(req, env, &project, verb, path).await,
+        Route::Storage { project, call, at } => gateway::handle(req, env, &project, call, at).await,
+        Route::KeyInfo { project } => issue::key_info(req, env, &project).await,
+        Route::MetaFields { project } => issue::meta_fields(req, env, &project).await,
+        Route::PatchTemplates { project } => templates_api::patch_many(req, env, &project).await,
     }
 }

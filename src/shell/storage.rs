@@ -1,145 +1,129 @@
-//! The embedded backend: files in an R2 bucket under `{project}{path}`, their
-//! metadata in R2 custom metadata. Bodies stream in and out; none is held
-//! whole in memory.
+//! sass-edge's own path-addressed API on the embedded backend (R2):
+//! `/{project}/v5/objects/{path}` and `/{project}/v5/list`. Files keep an id
+//! and a record (`shell::files`), as those uploaded through the Filerobot
+//! API do. Bodies stream in and out.
 
-use std::collections::HashMap;
-
-use worker::{
-    Bucket, Data, Env, Headers, HttpMetadata, Include, Object, Response, ResponseBody,
-    ResponseBuilder, console_error,
-};
-
+use futures_util::StreamExt;
 use serde_json::{Value, json};
+use worker::{Headers, Object, Response, ResponseBuilder};
 
+use crate::core::file_record::FileRecord;
 use crate::core::id::Project;
 use crate::core::refusal::Refusal;
 use crate::core::request::{FileMeta, Operation};
 use crate::core::time;
+use crate::core::upload::{Received, Sink};
+use crate::shell::files::{Files, down, meta_value, record_of};
 use crate::shell::incoming::Incoming;
 use crate::shell::{cors, response};
 
-pub const BINDING: &str = "FILES";
 /// Default and largest page of a listing.
 pub const PAGE: u32 = 100;
 pub const MAX_PAGE: u32 = 1000;
-const META: &str = "meta";
 
-fn down(context: &str, e: impl std::fmt::Display) -> Refusal {
-    console_error!("R2 {context} failed: {e}");
-    Refusal::StorageDown
-}
-
-fn object_key(project: &Project, path: &str) -> String {
-    format!("{project}{path}")
-}
-
-/// What the API says about a file.
-fn info(project: &Project, object: &Object) -> Value {
-    let key = object.key();
-    let path = key
-        .strip_prefix(project.as_str())
-        .unwrap_or(&key)
-        .to_string();
-    let meta: Option<Value> = object
-        .custom_metadata()
-        .ok()
-        .and_then(|m| m.get(META).and_then(|t| serde_json::from_str(t).ok()));
+/// What the own API says about a file.
+fn info(record: &FileRecord, object: &Object) -> Value {
     json!({
-        "name": path.rsplit('/').next().unwrap_or_default(),
-        "path": path,
+        "name": record.name(),
+        "path": record.path.as_str(),
         "size": object.size(),
         "content_type": object.http_metadata().content_type,
         "uploaded": time::rfc3339(object.uploaded().as_millis() / 1000),
         "etag": object.etag(),
-        "meta": meta,
+        "meta": meta_value(record),
+        "uuid": record.uuid,
     })
 }
 
-/// A readable object's body as data to put elsewhere, streamed.
-fn body_data(object: &Object) -> Result<Data, Refusal> {
-    let body = object.body().ok_or_else(|| down("body", "no body"))?;
-    Ok(match body.response_body().map_err(|e| down("body", e))? {
-        ResponseBody::Stream(stream) => Data::ReadableStream(stream),
-        ResponseBody::Body(bytes) => Data::Bytes(bytes),
-        ResponseBody::Empty => Data::Empty,
-    })
-}
-
-async fn existing(bucket: &Bucket, key: &str) -> Result<Object, Refusal> {
-    bucket
-        .get(key)
-        .execute()
-        .await
-        .map_err(|e| down("get", e))?
-        .ok_or(Refusal::MissFile)
-}
-
-/// Rewrites `key` from `source` (streamed), with new custom metadata.
-async fn rewrite(
-    bucket: &Bucket,
-    key: &str,
-    source: &Object,
-    custom: HashMap<String, String>,
-) -> Result<Object, Refusal> {
-    bucket
-        .put(key, body_data(source)?)
-        .http_metadata(source.http_metadata())
-        .custom_metadata(custom)
-        .execute()
-        .await
-        .map_err(|e| down("put", e))?
-        .ok_or_else(|| down("put", "no object"))
+async fn existing(
+    files: &Files,
+    path: &crate::core::path::FilePath,
+) -> Result<FileRecord, Refusal> {
+    files.record_at(path).await?.ok_or(Refusal::MissFile)
 }
 
 pub async fn perform(
-    env: &Env,
+    files: &Files,
     req: &Incoming,
     project: &Project,
     op: &Operation,
     meta: Option<FileMeta>,
     page: (Option<String>, Option<u32>),
 ) -> Result<Response, Refusal> {
-    let bucket = env.bucket(BINDING).map_err(|e| down("binding", e))?;
+    let bucket = files.bucket();
     match op {
         Operation::Upload { path, length } => {
-            let key = object_key(project, path.as_str());
-            let body = match req.raw().body() {
-                Some(stream) if *length > 0 => Data::ReadableStream(stream),
-                _ => Data::Empty,
-            };
-            let content_type = req.header("Content-Type");
-            let stored = bucket
-                .put(&key, body)
-                .http_metadata(HttpMetadata {
-                    content_type,
-                    ..HttpMetadata::default()
-                })
-                .execute()
-                .await
-                .map_err(|e| {
-                    // A body cut short (or too long) fails the put: nothing is stored.
-                    console_error!("R2 put of an upload failed: {e}");
-                    Refusal::RejectLengthMismatch
-                })?
-                .ok_or_else(|| down("put", "no object"))?;
-            if stored.size() != *length {
-                bucket.delete(&key).await.map_err(|e| down("delete", e))?;
-                return Err(Refusal::RejectLengthMismatch);
+            // The body, staged as one file while its SHA-1 is computed.
+            let mut staging = files.staging();
+            let content_type = req
+                .header("Content-Type")
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| "application/octet-stream".into());
+            let mut hasher = sha1::Sha1::default();
+            let mut size = 0u64;
+            let received: Result<_, Refusal> = async {
+                staging.open(path, &content_type).await?;
+                if let Some(mut body) = req.stream() {
+                    while let Some(chunk) = body.next().await {
+                        let chunk = chunk.map_err(|_| Refusal::RejectLengthMismatch)?;
+                        size += chunk.len() as u64;
+                        if size > *length {
+                            return Err(Refusal::RejectLengthMismatch);
+                        }
+                        sha1::Digest::update(&mut hasher, &chunk);
+                        staging.write(chunk.into()).await?;
+                    }
+                }
+                if size != *length {
+                    return Err(Refusal::RejectLengthMismatch);
+                }
+                staging.close().await
             }
-            Ok(response::success(201, [("file", info(project, &stored))]))
+            .await;
+            let staged = match received {
+                Ok(staged) => staged,
+                Err(e) => {
+                    staging.abort_all().await;
+                    return Err(e);
+                }
+            };
+            let file = Received {
+                path: path.clone(),
+                content_type,
+                size,
+                sha1: crate::core::hex::lower(&sha1::Digest::finalize(hasher)),
+                meta: Default::default(),
+                tags: Default::default(),
+                info: Default::default(),
+                field: String::new(),
+                renamed: false,
+                staged,
+            };
+            let record = record_of(&file, req.now_secs());
+            if let Err(e) = files.commit(file.staged, &record).await {
+                staging.abort_all().await;
+                return Err(e);
+            }
+            let object = bucket
+                .head(files.key(path))
+                .await
+                .map_err(|e| down("head", e))?
+                .ok_or_else(|| down("head", "the file just stored is gone"))?;
+            Ok(response::success(201, [("file", info(&record, &object))]))
         }
         Operation::Fetch { path } => {
-            let key = object_key(project, path.as_str());
+            let key = files.key(path);
             let head = req.method() == "HEAD";
             let object = if head {
-                bucket
-                    .head(&key)
-                    .await
-                    .map_err(|e| down("head", e))?
-                    .ok_or(Refusal::MissFile)?
+                bucket.head(&key).await.map_err(|e| down("head", e))?
             } else {
-                existing(&bucket, &key).await?
-            };
+                bucket
+                    .get(&key)
+                    .execute()
+                    .await
+                    .map_err(|e| down("get", e))?
+            }
+            .ok_or(Refusal::MissFile)?;
             // R2 writes the stored HTTP metadata (content type, language,
             // disposition, encoding, cache control and expiry) in one call.
             // `write_http_metadata` takes its Headers by value: give it a
@@ -164,37 +148,31 @@ pub async fn perform(
             })
         }
         Operation::Delete { path } => {
-            let key = object_key(project, path.as_str());
-            bucket
-                .head(&key)
-                .await
-                .map_err(|e| down("head", e))?
-                .ok_or(Refusal::MissFile)?;
-            bucket.delete(&key).await.map_err(|e| down("delete", e))?;
+            let record = existing(files, path).await?;
+            files.delete(&record).await?;
             Ok(response::success(200, [("path", path.as_str().into())]))
         }
         Operation::Move { from, to } => {
-            let from_key = object_key(project, from.as_str());
-            let source = existing(&bucket, &from_key).await?;
-            let custom = source.custom_metadata().unwrap_or_default();
-            let moved =
-                rewrite(&bucket, &object_key(project, to.as_str()), &source, custom).await?;
-            if from != to {
-                bucket
-                    .delete(&from_key)
-                    .await
-                    .map_err(|e| down("delete", e))?;
-            }
-            Ok(response::success(200, [("file", info(project, &moved))]))
+            let record = existing(files, from).await?;
+            let moved = FileRecord {
+                path: to.clone(),
+                ..record.clone()
+            };
+            let object = files.rewrite(&record, &moved).await?;
+            Ok(response::success(200, [("file", info(&moved, &object))]))
         }
         Operation::SetMeta { path } => {
-            let key = object_key(project, path.as_str());
-            let source = existing(&bucket, &key).await?;
-            let mut custom = source.custom_metadata().unwrap_or_default();
-            let meta = meta.as_ref().map_or("{}", FileMeta::as_str);
-            custom.insert(META.into(), meta.to_string());
-            let changed = rewrite(&bucket, &key, &source, custom).await?;
-            Ok(response::success(200, [("file", info(project, &changed))]))
+            let record = existing(files, path).await?;
+            let meta = meta
+                .as_ref()
+                .and_then(|m| serde_json::from_str(m.as_str()).ok())
+                .unwrap_or_default();
+            let changed = FileRecord {
+                meta,
+                ..record.clone()
+            };
+            let object = files.rewrite(&record, &changed).await?;
+            Ok(response::success(200, [("file", info(&changed, &object))]))
         }
         Operation::List { folder } => {
             let prefix = if folder.is_root() {
@@ -208,12 +186,19 @@ pub async fn perform(
                 .prefix(prefix)
                 .delimiter("/")
                 .limit(limit.unwrap_or(PAGE).clamp(1, MAX_PAGE))
-                .include(vec![Include::HttpMetadata, Include::CustomMetadata]);
+                .include(vec![
+                    worker::Include::HttpMetadata,
+                    worker::Include::CustomMetadata,
+                ]);
             if let Some(cursor) = cursor {
                 list = list.cursor(cursor);
             }
             let listed = list.execute().await.map_err(|e| down("list", e))?;
-            let files: Vec<Value> = listed.objects().iter().map(|o| info(project, o)).collect();
+            let mut shown = Vec::new();
+            for object in listed.objects() {
+                let record = files.record_of(&object).await?;
+                shown.push(info(&record, &object));
+            }
             let folders: Vec<String> = listed
                 .delimited_prefixes()
                 .iter()
@@ -233,11 +218,15 @@ pub async fn perform(
                 200,
                 [
                     ("folder", folder.as_str().into()),
-                    ("files", files.into()),
+                    ("files", shown.into()),
                     ("folders", folders.into()),
                     ("cursor", cursor.into()),
                 ],
             ))
         }
+        Operation::UploadFiles { .. } | Operation::Inspect { .. } => Err(response::internal(
+            "storage",
+            "a Filerobot call reached the own API",
+        )),
     }
 }

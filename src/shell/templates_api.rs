@@ -6,7 +6,7 @@ use crate::core::api_key::Principal;
 use crate::core::id::{Project, TemplateId};
 use crate::core::permission::Permission;
 use crate::core::refusal::Refusal;
-use crate::core::template::{Template, TemplateBody};
+use crate::core::template::{BulkStatus, Template, TemplateBody};
 use crate::shell::body::{MAX_JSON_BODY, read_json};
 use crate::shell::incoming::Incoming;
 use crate::shell::template_store::TemplateStore;
@@ -116,4 +116,38 @@ pub async fn delete(
             ("id", id.as_str().into()),
         ],
     ))
+}
+
+/// `PATCH /{project}/v5/security-templates` with `{"ids": [...], "active"}`:
+/// every template changes, or none (an unknown id changes nothing).
+pub async fn patch_many(req: &Incoming, env: &Env, project: &Project) -> Result<Response, Refusal> {
+    let actor = authorize(req, env, project, Permission::ConfigChange).await?;
+    let bulk = BulkStatus::read(read_json(req, MAX_JSON_BODY).await?)?;
+    let store = TemplateStore::open(env)?;
+    let mut before = Vec::with_capacity(bulk.ids.len());
+    for id in &bulk.ids {
+        before.push(existing(&store, project, id).await?);
+    }
+    let mut written: Vec<&Template> = Vec::new();
+    let mut after = Vec::with_capacity(before.len());
+    for template in &before {
+        let changed =
+            template.patch(&serde_json::json!({"active": bulk.active}), req.now_secs())?;
+        if let Err(e) = store.put(project, &changed).await {
+            // All or none: put back what was already written.
+            for old in written {
+                let _ = store.put(project, old).await;
+                template_state::forget(project, &old.id);
+            }
+            return Err(e);
+        }
+        template_state::forget(project, &template.id);
+        written.push(template);
+        after.push(changed);
+    }
+    for template in &after {
+        record(req, &actor, "template.update", project, &template.id);
+    }
+    let shown: Vec<_> = after.iter().map(Template::to_json).collect();
+    Ok(response::success(200, [("templates", shown.into())]))
 }

@@ -81,7 +81,7 @@ test('a person uploads a file through a restricted key, sees it listed, and gets
   assert.equal(await li.locator('progress').evaluate((el) => el.value), 1, 'progress reached the end');
   await page.locator('#listing li', { hasText: 'photo.bin' }).waitFor();
   await page.screenshot({ path: join(ARTIFACTS, 'demo-upload.png'), fullPage: true });
-  const back = await fetch(`${worker.url}/${p}/v5/files/uploads/browser/photo.bin`, { headers: { 'X-Filerobot-Key': ROOT_KEY } });
+  const back = await fetch(`${worker.url}/${p}/v5/objects/uploads/browser/photo.bin`, { headers: { 'X-Filerobot-Key': ROOT_KEY } });
   assert.ok(Buffer.from(await back.arrayBuffer()).equals(bytes), 'byte for byte');
   await page.close();
 });
@@ -93,7 +93,7 @@ test('an upload outside the scope shows the refusal as a sentence', async () => 
   const expected = 'SCOPE_DENIED: this key may not upload into /private';
   assert.equal(await li.locator('.status').textContent(), expected);
   assert.equal(await page.textContent('#error'), expected);
-  const stored = await call(worker.url, 'GET', `/${p}/v5/files/private/secret.txt`, { key: ROOT_KEY });
+  const stored = await call(worker.url, 'GET', `/${p}/v5/objects/private/secret.txt`, { key: ROOT_KEY });
   assert.equal(stored.body.code, 'FILE_NOT_FOUND', 'nothing was stored');
   await page.close();
 });
@@ -138,9 +138,9 @@ test('a page of a disallowed origin cannot get a key; the allowed origin is name
   assert.equal(named.status, 200);
   assert.equal(named.headers.get('access-control-allow-origin'), origin, 'the origin, not *');
   const key = (await named.json()).key;
-  const evil = await call(worker.url, 'PUT', `/${p}/v5/files/uploads/x.txt`, { key, raw: 'x', headers: { Origin: 'https://evil.example' } });
+  const evil = await call(worker.url, 'PUT', `/${p}/v5/objects/uploads/x.txt`, { key, raw: 'x', headers: { Origin: 'https://evil.example' } });
   assert.equal(evil.body.code, 'ORIGIN_NOT_ALLOWED', 'using the key from another site is refused too');
-  const ok = await fetch(`${worker.url}/${p}/v5/files/uploads/x.txt`, { method: 'PUT', body: 'x', headers: { 'X-Filerobot-Key': key, Origin: origin } });
+  const ok = await fetch(`${worker.url}/${p}/v5/objects/uploads/x.txt`, { method: 'PUT', body: 'x', headers: { 'X-Filerobot-Key': key, Origin: origin } });
   assert.equal(ok.status, 201);
   assert.equal(ok.headers.get('access-control-allow-origin'), origin);
 });

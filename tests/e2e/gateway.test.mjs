@@ -20,9 +20,9 @@ const ALL = ['FILE_UPLOAD', 'OBJECTS_FETCH', 'OBJECTS_LIST', 'FILE_DELETE', 'FIL
 const FROM = { 'CF-Connecting-IP': '192.0.2.10', 'CF-IPCountry': 'FR' };
 
 function put(base, p, path, key, bytes = Buffer.from('hello'), headers = {}) {
-  return call(base, 'PUT', `/${p}/v5/files${path}`, { key, raw: bytes, headers: { ...FROM, 'Content-Type': 'text/plain', ...headers } });
+  return call(base, 'PUT', `/${p}/v5/objects${path}`, { key, raw: bytes, headers: { ...FROM, 'Content-Type': 'text/plain', ...headers } });
 }
-const get = (base, p, path, key, headers = {}) => call(base, 'GET', `/${p}/v5/files${path}`, { key, headers: { ...FROM, ...headers } });
+const get = (base, p, path, key, headers = {}) => call(base, 'GET', `/${p}/v5/objects${path}`, { key, headers: { ...FROM, ...headers } });
 const list = (base, p, folder, key, headers = {}) => call(base, 'GET', `/${p}/v5/list?folder=${encodeURIComponent(folder)}`, { key, headers: { ...FROM, ...headers } });
 
 function claimsFor(project, extra = {}) {
@@ -108,7 +108,7 @@ describe('6. country, from CF-IPCountry', () => {
     for (const country of ['US', 'XX', 'T1']) {
       assertError(assert, await put(worker.url, p, '/a.txt', key, undefined, { 'CF-IPCountry': country }), 403, 'COUNTRY_NOT_ALLOWED');
     }
-    assertError(assert, await call(worker.url, 'GET', `/${p}/v5/files/a.txt`, { key, headers: { 'CF-Connecting-IP': '192.0.2.1' } }), 403, 'COUNTRY_NOT_ALLOWED');
+    assertError(assert, await call(worker.url, 'GET', `/${p}/v5/objects/a.txt`, { key, headers: { 'CF-Connecting-IP': '192.0.2.1' } }), 403, 'COUNTRY_NOT_ALLOWED');
   });
 });
 
@@ -119,19 +119,19 @@ describe('7. the permission for the operation', () => {
     assert.equal((await put(worker.url, p, '/d/a.txt', all)).status, 201);
     const none = await mintKey(worker.url, p, { permissions: ['CONFIG_LIST'] });
     const denied = [
-      ['PUT', '/v5/files/d/b.txt', 'FILE_UPLOAD'], ['GET', '/v5/files/d/a.txt', 'OBJECTS_FETCH'],
-      ['DELETE', '/v5/files/d/a.txt', 'FILE_DELETE'], ['GET', '/v5/list?folder=/d', 'OBJECTS_LIST'],
+      ['PUT', '/v5/objects/d/b.txt', 'FILE_UPLOAD'], ['GET', '/v5/objects/d/a.txt', 'OBJECTS_FETCH'],
+      ['DELETE', '/v5/objects/d/a.txt', 'FILE_DELETE'], ['GET', '/v5/list?folder=/d', 'OBJECTS_LIST'],
     ];
     for (const [method, path, perm] of denied) {
       const r = await call(worker.url, method, `/${p}${path}`, { key: none, headers: FROM, raw: method === 'PUT' ? 'x' : undefined });
       assertError(assert, r, 403, 'PERMISSION_DENIED');
       assert.match(r.body.msg, new RegExp(perm));
     }
-    const meta = await call(worker.url, 'PUT', `/${p}/v5/files/d/a.txt/meta`, { key: none, headers: FROM, body: { a: 1 } });
+    const meta = await call(worker.url, 'PUT', `/${p}/v5/objects/d/a.txt/meta`, { key: none, headers: FROM, body: { a: 1 } });
     assertError(assert, meta, 403, 'PERMISSION_DENIED');
     const renamer = await mintKey(worker.url, p, { permissions: ['FILE_RENAME'] });
     const mover = await mintKey(worker.url, p, { permissions: ['FILE_MOVE'] });
-    const move = (key, from, to) => call(worker.url, 'POST', `/${p}/v5/files${from}/move`, { key, headers: FROM, body: { to } });
+    const move = (key, from, to) => call(worker.url, 'POST', `/${p}/v5/objects${from}/move`, { key, headers: FROM, body: { to } });
     assertError(assert, await move(renamer, '/d/a.txt', '/e/a.txt'), 403, 'PERMISSION_DENIED');
     assertError(assert, await move(mover, '/d/a.txt', '/d/b.txt'), 403, 'PERMISSION_DENIED');
     assert.equal((await move(renamer, '/d/a.txt', '/d/b.txt')).status, 200);
@@ -163,7 +163,7 @@ describe('8. directory scope and path validity', () => {
       assertError(assert, await put(worker.url, p, bad, key), 400, 'PATH_INVALID');
     }
     assertError(assert, await list(worker.url, p, '/a/../b', key), 400, 'PATH_INVALID');
-    const move = await call(worker.url, 'POST', `/${p}/v5/files/a.txt/move`, { key, headers: FROM, body: { to: '/a/../../b.txt' } });
+    const move = await call(worker.url, 'POST', `/${p}/v5/objects/a.txt/move`, { key, headers: FROM, body: { to: '/a/../../b.txt' } });
     assertError(assert, move, 400, 'PATH_INVALID');
     assert.equal((await put(worker.url, p, '/a%20b/%C3%A9t%C3%A9.txt', key)).status, 201, 'percent-decoded once');
     const listed = await list(worker.url, p, '/a b', key);
@@ -177,7 +177,7 @@ describe('9. size', () => {
     const key = await mintKey(worker.url, p, { permissions: ALL, upload: { max_file_size: 10 } });
     assert.equal((await put(worker.url, p, '/ten.bin', key, Buffer.alloc(10, 1))).status, 201);
     assertError(assert, await put(worker.url, p, '/eleven.bin', key, Buffer.alloc(11, 1)), 413, 'FILE_TOO_LARGE');
-    const chunked = await fetch(`${worker.url}/${p}/v5/files/chunked.bin`, {
+    const chunked = await fetch(`${worker.url}/${p}/v5/objects/chunked.bin`, {
       method: 'PUT', headers: { 'X-Filerobot-Key': key, ...FROM },
       body: new ReadableStream({ start(c) { c.enqueue(new Uint8Array([1, 2])); c.close(); } }), duplex: 'half',
     });
@@ -193,7 +193,7 @@ describe('9. size', () => {
     const { port } = new URL(worker.url);
     await new Promise((resolve, reject) => {
       const s = connect(Number(port), '127.0.0.1', () => {
-        s.write(`PUT /${p}/v5/files/cut.bin HTTP/1.1\r\nHost: x\r\nX-Filerobot-Key: ${key}\r\nCF-Connecting-IP: 192.0.2.10\r\nContent-Length: 1000\r\n\r\n`);
+        s.write(`PUT /${p}/v5/objects/cut.bin HTTP/1.1\r\nHost: x\r\nX-Filerobot-Key: ${key}\r\nCF-Connecting-IP: 192.0.2.10\r\nContent-Length: 1000\r\n\r\n`);
         s.write(Buffer.alloc(100, 7));
         setTimeout(() => { s.destroy(); resolve(); }, 300);
       });
@@ -302,23 +302,23 @@ describe('R2 round trip', () => {
     assert.equal(up.body.file.size, bytes.length);
     assert.equal(up.body.file.path, '/photos/cat.jpg');
 
-    const fetched = await fetch(`${worker.url}/${p}/v5/files/photos/cat.jpg`, { headers: { 'X-Filerobot-Key': key, ...FROM } });
+    const fetched = await fetch(`${worker.url}/${p}/v5/objects/photos/cat.jpg`, { headers: { 'X-Filerobot-Key': key, ...FROM } });
     assert.equal(fetched.status, 200);
     assert.equal(fetched.headers.get('content-type'), 'image/jpeg');
     assert.equal(fetched.headers.get('access-control-allow-origin'), '*');
     assert.ok(Buffer.from(await fetched.arrayBuffer()).equals(bytes), 'byte for byte');
-    const head = await fetch(`${worker.url}/${p}/v5/files/photos/cat.jpg`, { method: 'HEAD', headers: { 'X-Filerobot-Key': key, ...FROM } });
+    const head = await fetch(`${worker.url}/${p}/v5/objects/photos/cat.jpg`, { method: 'HEAD', headers: { 'X-Filerobot-Key': key, ...FROM } });
     assert.equal(head.status, 200);
     assert.equal(head.headers.get('content-length'), String(bytes.length));
     assert.match(fetched.headers.get('etag') ?? '', /^".+"$/, 'an ETag, quoted');
     assert.equal(head.headers.get('etag'), fetched.headers.get('etag'));
 
     // Stored without a type: served as bytes.
-    const untyped = await fetch(`${worker.url}/${p}/v5/files/misc/raw.bin`, {
+    const untyped = await fetch(`${worker.url}/${p}/v5/objects/misc/raw.bin`, {
       method: 'PUT', body: Buffer.from('raw'), headers: { 'X-Filerobot-Key': key, ...FROM },
     });
     assert.equal(untyped.status, 201, await untyped.text());
-    const raw = await fetch(`${worker.url}/${p}/v5/files/misc/raw.bin`, { headers: { 'X-Filerobot-Key': key, ...FROM } });
+    const raw = await fetch(`${worker.url}/${p}/v5/objects/misc/raw.bin`, { headers: { 'X-Filerobot-Key': key, ...FROM } });
     assert.equal(raw.headers.get('content-type'), 'application/octet-stream');
     assert.equal(await raw.text(), 'raw');
 
@@ -327,23 +327,23 @@ describe('R2 round trip', () => {
     assert.deepEqual(listed.body.files.map((f) => f.name), ['cat.jpg']);
     assert.deepEqual(listed.body.folders, ['/photos/2024']);
 
-    const moved = await call(worker.url, 'POST', `/${p}/v5/files/photos/cat.jpg/move`, { key, headers: FROM, body: { to: '/archive/cat.jpg' } });
+    const moved = await call(worker.url, 'POST', `/${p}/v5/objects/photos/cat.jpg/move`, { key, headers: FROM, body: { to: '/archive/cat.jpg' } });
     assert.equal(moved.status, 200, moved.text);
     assertError(assert, await get(worker.url, p, '/photos/cat.jpg', key), 404, 'FILE_NOT_FOUND');
-    const back = await fetch(`${worker.url}/${p}/v5/files/archive/cat.jpg`, { headers: { 'X-Filerobot-Key': key, ...FROM } });
+    const back = await fetch(`${worker.url}/${p}/v5/objects/archive/cat.jpg`, { headers: { 'X-Filerobot-Key': key, ...FROM } });
     assert.ok(Buffer.from(await back.arrayBuffer()).equals(bytes), 'moved byte for byte');
 
-    const meta = await call(worker.url, 'PUT', `/${p}/v5/files/archive/cat.jpg/meta`, { key, headers: FROM, body: { alt: 'a cat', tags: ['pet'] } });
+    const meta = await call(worker.url, 'PUT', `/${p}/v5/objects/archive/cat.jpg/meta`, { key, headers: FROM, body: { alt: 'a cat', tags: ['pet'] } });
     assert.equal(meta.status, 200, meta.text);
     assert.deepEqual(meta.body.file.meta, { alt: 'a cat', tags: ['pet'] });
     const archive = await list(worker.url, p, '/archive', key);
     assert.deepEqual(archive.body.files[0].meta, { alt: 'a cat', tags: ['pet'] });
-    assertError(assert, await call(worker.url, 'PUT', `/${p}/v5/files/archive/cat.jpg/meta`, { key, headers: FROM, body: [1] }), 400, 'INVALID_JSON');
+    assertError(assert, await call(worker.url, 'PUT', `/${p}/v5/objects/archive/cat.jpg/meta`, { key, headers: FROM, body: [1] }), 400, 'INVALID_JSON');
 
-    const del = await call(worker.url, 'DELETE', `/${p}/v5/files/archive/cat.jpg`, { key, headers: FROM });
+    const del = await call(worker.url, 'DELETE', `/${p}/v5/objects/archive/cat.jpg`, { key, headers: FROM });
     assert.equal(del.status, 200);
     assertError(assert, await get(worker.url, p, '/archive/cat.jpg', key), 404, 'FILE_NOT_FOUND');
-    assertError(assert, await call(worker.url, 'DELETE', `/${p}/v5/files/archive/cat.jpg`, { key, headers: FROM }), 404, 'FILE_NOT_FOUND');
+    assertError(assert, await call(worker.url, 'DELETE', `/${p}/v5/objects/archive/cat.jpg`, { key, headers: FROM }), 404, 'FILE_NOT_FOUND');
   });
 
   test('listing pages with a cursor', async () => {
@@ -359,10 +359,10 @@ describe('R2 round trip', () => {
 
   test('the root API key passes any operation, without IP, country or counters', async () => {
     const p = freshProject();
-    const r = await call(worker.url, 'PUT', `/${p}/v5/files/any/where.txt`, { key: ROOT_KEY, raw: 'x', headers: { 'CF-Connecting-IP': '203.0.113.1', 'CF-IPCountry': 'XX' } });
+    const r = await call(worker.url, 'PUT', `/${p}/v5/objects/any/where.txt`, { key: ROOT_KEY, raw: 'x', headers: { 'CF-Connecting-IP': '203.0.113.1', 'CF-IPCountry': 'XX' } });
     assert.equal(r.status, 201);
-    assertError(assert, await call(worker.url, 'PUT', `/${p}/v5/files/any/where.txt`, { key: 'wrong-api-key', raw: 'x' }), 401, 'KEY_INVALID');
-    assertError(assert, await call(worker.url, 'PUT', `/${p}/v5/files/a%2Fb`, { key: ROOT_KEY, raw: 'x' }), 400, 'PATH_INVALID');
+    assertError(assert, await call(worker.url, 'PUT', `/${p}/v5/objects/any/where.txt`, { key: 'wrong-api-key', raw: 'x' }), 401, 'KEY_INVALID');
+    assertError(assert, await call(worker.url, 'PUT', `/${p}/v5/objects/a%2Fb`, { key: ROOT_KEY, raw: 'x' }), 400, 'PATH_INVALID');
   });
 
   test('a key issued from a template uploads as the template says', async () => {

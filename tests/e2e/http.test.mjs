@@ -27,7 +27,7 @@ describe('routing', () => {
     const cases = [
       ['DELETE', '/demo/key', 'POST, OPTIONS'],
       ['POST', '/demo/key/SECU_00000000000000000000000000000000', 'GET, OPTIONS'],
-      ['PUT', '/demo/v5/security-templates', 'GET, POST, OPTIONS'],
+      ['PUT', '/demo/v5/security-templates', 'GET, POST, PATCH, OPTIONS'],
       ['POST', '/demo/v5/security-templates/SECU_00000000000000000000000000000000', 'GET, PATCH, DELETE, OPTIONS'],
     ];
     for (const [method, path, allow] of cases) {
@@ -88,7 +88,7 @@ describe('settings', () => {
   });
 
   test('ORIGIN_URL without ORIGIN_SECRET is a 500 naming it', async () => {
-    named(await call(broken[4].url, 'GET', '/demo/v5/files/a.txt', { key: ROOT_KEY }), 'ORIGIN_SECRET');
+    named(await call(broken[4].url, 'GET', '/demo/v5/objects/a.txt', { key: ROOT_KEY }), 'ORIGIN_SECRET');
   });
 
   test('a missing or malformed ROOT_API_KEY is a 500 naming it', async () => {

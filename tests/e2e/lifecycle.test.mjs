@@ -25,7 +25,7 @@ async function apiKey(body) {
   return r.body;
 }
 
-const put = (p, path, key) => call(worker.url, 'PUT', `/${p}/v5/files${path}`, { key, raw: 'hi', headers: FROM });
+const put = (p, path, key) => call(worker.url, 'PUT', `/${p}/v5/objects${path}`, { key, raw: 'hi', headers: FROM });
 
 describe('API secret keys', () => {
   test('create: the secret is shown once, with a prefix and checksum, and works', async () => {
@@ -46,7 +46,7 @@ describe('API secret keys', () => {
     assert.equal((await put(p, '/a.txt', created.secret)).status, 201, 'and upload');
     const other = freshProject();
     assertError(assert, await call(worker.url, 'GET', `/${other}/v5/security-templates`, { key: created.secret }), 403, 'PERMISSION_DENIED');
-    assertError(assert, await call(worker.url, 'GET', `/${p}/v5/files/a.txt`, { key: created.secret }), 403, 'PERMISSION_DENIED');
+    assertError(assert, await call(worker.url, 'GET', `/${p}/v5/objects/a.txt`, { key: created.secret }), 403, 'PERMISSION_DENIED');
     const typo = created.secret.slice(0, -1) + (created.secret.endsWith('0') ? '1' : '0');
     assertError(assert, await call(worker.url, 'GET', `/${p}/v5/security-templates`, { key: typo }), 401, 'KEY_INVALID');
   });

@@ -56,7 +56,7 @@ describe('origin mode', () => {
     const p = freshProject();
     const key = await mintKey(worker.url, p, { permissions: ['FILE_UPLOAD'], upload: { dir_scope: ['/up/*'] } });
     const bytes = randomBytes(256 * 1024);
-    const r = await call(worker.url, 'PUT', `/${p}/v5/files/up/a%20b.bin?x=1`, {
+    const r = await call(worker.url, 'PUT', `/${p}/v5/objects/up/a%20b.bin?x=1`, {
       key, raw: bytes, headers: { ...FROM, 'Content-Type': 'application/x-test', 'X-Forwarded-For': '10.9.9.9' },
     });
     assert.equal(r.status, 200, r.text);
@@ -66,7 +66,7 @@ describe('origin mode', () => {
     const got = last();
     assert.equal(got.verified, true, 'the HMAC and timestamp check out');
     assert.equal(got.method, 'PUT');
-    assert.equal(got.url, `/${p}/v5/files/up/a%20b.bin?x=1`, 'path and query unchanged');
+    assert.equal(got.url, `/${p}/v5/objects/up/a%20b.bin?x=1`, 'path and query unchanged');
     assert.ok(got.body.equals(bytes), 'the body byte for byte');
     assert.equal(got.headers['x-filerobot-key'], undefined, 'the key is removed');
     assert.equal(got.headers['x-forwarded-for'], undefined);
@@ -81,9 +81,9 @@ describe('origin mode', () => {
     const p = freshProject();
     const key = await mintKey(worker.url, p, { permissions: ['OBJECTS_FETCH', 'OBJECTS_LIST', 'FILE_MOVE'] });
     const cases = [
-      ['GET', `/${p}/v5/files/a.txt`, undefined, 'OBJECTS_FETCH'],
+      ['GET', `/${p}/v5/objects/a.txt`, undefined, 'OBJECTS_FETCH'],
       ['GET', `/${p}/v5/list?folder=%2Fd&limit=5`, undefined, 'OBJECTS_LIST'],
-      ['POST', `/${p}/v5/files/a.txt/move`, { to: '/b/a.txt' }, 'FILE_MOVE'],
+      ['POST', `/${p}/v5/objects/a.txt/move`, { to: '/b/a.txt' }, 'FILE_MOVE'],
     ];
     for (const [method, path, body, permission] of cases) {
       const r = await call(worker.url, method, path, { key, body, headers: FROM });
@@ -99,25 +99,25 @@ describe('origin mode', () => {
     const p = freshProject();
     const key = await mintKey(worker.url, p, { permissions: ['FILE_UPLOAD'], upload: { dir_scope: ['/up/*'] } });
     const before = received.length;
-    assertError(assert, await call(worker.url, 'PUT', `/${p}/v5/files/down/a.bin`, { key, raw: 'x', headers: FROM }), 403, 'SCOPE_DENIED');
-    assertError(assert, await call(worker.url, 'PUT', `/${p}/v5/files/up/a.bin`, { key: 'nope', raw: 'x', headers: FROM }), 401, 'KEY_INVALID');
+    assertError(assert, await call(worker.url, 'PUT', `/${p}/v5/objects/down/a.bin`, { key, raw: 'x', headers: FROM }), 403, 'SCOPE_DENIED');
+    assertError(assert, await call(worker.url, 'PUT', `/${p}/v5/objects/up/a.bin`, { key: 'nope', raw: 'x', headers: FROM }), 401, 'KEY_INVALID');
     assert.equal(received.length, before);
   });
 
   test('counters act the same, and a failed store gives its count back', async () => {
     const p = freshProject();
     const key = await mintKey(worker.url, p, { permissions: ['FILE_UPLOAD'], upload: { max: 1 } });
-    const failed = await call(worker.url, 'PUT', `/${p}/v5/files/fail/a.bin`, { key, raw: 'x', headers: FROM });
+    const failed = await call(worker.url, 'PUT', `/${p}/v5/objects/fail/a.bin`, { key, raw: 'x', headers: FROM });
     assert.equal(failed.status, 500, 'the origin failure is passed on');
-    assert.equal((await call(worker.url, 'PUT', `/${p}/v5/files/ok/a.bin`, { key, raw: 'x', headers: FROM })).status, 200);
+    assert.equal((await call(worker.url, 'PUT', `/${p}/v5/objects/ok/a.bin`, { key, raw: 'x', headers: FROM })).status, 200);
     const before = received.length;
-    assertError(assert, await call(worker.url, 'PUT', `/${p}/v5/files/ok/b.bin`, { key, raw: 'x', headers: FROM }), 429, 'QUOTA_EXCEEDED');
+    assertError(assert, await call(worker.url, 'PUT', `/${p}/v5/objects/ok/b.bin`, { key, raw: 'x', headers: FROM }), 429, 'QUOTA_EXCEEDED');
     assert.equal(received.length, before, 'over quota: not forwarded');
   });
 
   test('the root API key is forwarded as api:root', async () => {
     const p = freshProject();
-    const r = await call(worker.url, 'DELETE', `/${p}/v5/files/x.txt`, { key: ROOT_KEY, headers: FROM });
+    const r = await call(worker.url, 'DELETE', `/${p}/v5/objects/x.txt`, { key: ROOT_KEY, headers: FROM });
     assert.equal(r.status, 200);
     assert.equal(last().headers['x-sass-key-id'], 'api:root');
     assert.equal(last().headers['x-sass-permission'], 'FILE_DELETE');
@@ -129,7 +129,7 @@ describe('origin mode', () => {
     const p = freshProject();
     const key = await mintKey(deadOrigin.url, p, { permissions: ['FILE_UPLOAD'], upload: { max: 1 } });
     for (let i = 0; i < 2; i++) {
-      const r = await call(deadOrigin.url, 'PUT', `/${p}/v5/files/a.bin`, { key, raw: 'x', headers: FROM });
+      const r = await call(deadOrigin.url, 'PUT', `/${p}/v5/objects/a.bin`, { key, raw: 'x', headers: FROM });
       assertError(assert, r, 502, 'ORIGIN_UNAVAILABLE');
     }
   });

@@ -21,7 +21,7 @@ const p = 'rotation';
 const mint = async (w) => (await call(w.url, 'POST', `/${p}/key`, { key: ROOT_KEY, body: { data: { permissions: ['OBJECTS_FETCH'] } } })).body.key;
 /** Whether `w` accepts `key`: past the key checks, the fetch reaches storage (404). */
 const accepts = async (w, key) => {
-  const r = await call(w.url, 'GET', `/${p}/v5/files/none.txt`, { key });
+  const r = await call(w.url, 'GET', `/${p}/v5/objects/none.txt`, { key });
   if (r.status === 404 && r.body.code === 'FILE_NOT_FOUND') return true;
   assertError(assert, r, 401, 'KEY_INVALID');
   return false;

@@ -14,8 +14,9 @@ pub fn headers() -> Headers {
     headers
 }
 
-/// The request headers a page may send.
-pub const ALLOWED_HEADERS: &str = "X-Filerobot-Key, Content-Type";
+/// The request headers a page may send: the Filerobot clients send the key,
+/// the uploader its airbox id when it has one, and a JSON content type.
+pub const ALLOWED_HEADERS: &str = "X-Filerobot-Key, X-Filerobot-Airbox-Puid, Content-Type";
 
 /// The answer to a CORS preflight: which methods and headers a page may use.
 pub fn preflight() -> Result<Response, Refusal> {

@@ -4,9 +4,11 @@
 //! upload takes its counts here, one per file, once it knows how many files
 //! it holds.
 
+use std::cell::RefCell;
 use std::io;
 use std::num::NonZeroU32;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -34,23 +36,44 @@ use crate::shell::files::{Files, Staged, Staging, record_of};
 use crate::shell::incoming::Incoming;
 use crate::shell::{limiter, response};
 
-/// The request body for `multer`. wasm32 has one thread, so the body, a JS
-/// stream, never moves between threads: `Send` holds trivially.
-struct Body(Pin<Box<ByteStream>>);
+/// The request body for `multer`, shared with the handler so that what is
+/// left of it can still be read after `multer` gave up (see `drain`). wasm32
+/// has one thread, so the body, a JS stream, never moves between threads:
+/// `Send` holds trivially.
+struct Body(Rc<RefCell<Pin<Box<ByteStream>>>>);
 
 // SAFETY: the worker runs on wasm32, which has a single thread.
 unsafe impl Send for Body {}
 
 impl Stream for Body {
     type Item = Result<Bytes, io::Error>;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.0.as_mut().poll_next(cx).map(|item| {
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.borrow_mut().as_mut().poll_next(cx).map(|item| {
             item.map(|chunk| {
                 chunk
                     .map(Bytes::from)
                     .map_err(|e| io::Error::other(e.to_string()))
             })
         })
+    }
+}
+
+/// Bytes of a refused upload's body still read before answering.
+const DRAIN: usize = 8 * 1024 * 1024;
+
+/// Reads and drops what is left of a refused upload's body, up to `DRAIN`
+/// bytes, before the refusal is sent: a client still sending a body of a
+/// few megabytes then hears the refusal, rather than a connection the
+/// worker stopped reading.
+async fn drain(body: &Rc<RefCell<Pin<Box<ByteStream>>>>) {
+    let mut left = DRAIN;
+    loop {
+        let next =
+            futures_util::future::poll_fn(|cx| body.borrow_mut().as_mut().poll_next(cx)).await;
+        match next {
+            Some(Ok(chunk)) if chunk.len() < left => left -= chunk.len(),
+            _ => return,
+        }
     }
 }
 
@@ -202,14 +225,19 @@ async fn receive(
         let stream = req.stream().ok_or_else(|| Refusal::RejectMultipart {
             reason: "the body is empty".into(),
         })?;
-        return upload::read_multipart(
-            Body(Box::pin(stream)),
+        let body = Rc::new(RefCell::new(Box::pin(stream)));
+        let read = upload::read_multipart(
+            Body(body.clone()),
             &boundary,
             folder,
             max_file_size,
             staging,
         )
         .await;
+        if read.is_err() {
+            drain(&body).await;
+        }
+        return read;
     }
     // Any other body is JSON (the widget sends its URL uploads as text/plain).
     let body = read_json(req, upload::MAX_JSON_UPLOAD).await?;

@@ -11,6 +11,8 @@ cargo fmt --all -- --check
 step "cargo clippy (native and wasm32)"
 cargo clippy --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+step "the OpenAPI document is as scripts/openapi.py writes it"
+python3 scripts/openapi.py --check
 step "unit and property tests"
 cargo test
 step "release build and bundle-size budget (wrangler deploy --dry-run)"

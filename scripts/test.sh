@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, native unit and property tests, the
-# release build and its size budget (320 KiB gzip), and end-to-end tests
+# release build and its size budget (384 KiB gzip), and end-to-end tests
 # against a real `wrangler dev`.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -667,8 +667,11 @@ mod tests {
 
     const B: &str = "XyZbOuNdArY";
 
+    /// A part of a test body: (name, file name, content type, bytes).
+    type TestPart<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
+
     /// A multipart body of `parts`: (name, file name, content type, bytes).
-    fn body(parts: &[(&str, Option<&str>, Option<&str>, &[u8])]) -> Vec<u8> {
+    fn body(parts: &[TestPart]) -> Vec<u8> {
         let mut out = Vec::new();
         for (name, file, ctype, bytes) in parts {
             out.extend_from_slice(
@@ -840,8 +843,7 @@ mod tests {
             "--{B}\r\nContent-Disposition: form-data; filename=\"a\"\r\n\r\nx\r\n--{B}--\r\n"
         );
         assert!(refusal(nameless.into_bytes(), 100).1.contains("no name"));
-        let many: Vec<(&str, Option<&str>, Option<&str>, &[u8])> =
-            (0..10_000).map(|_| ("x", None, None, &b""[..])).collect();
+        let many: Vec<TestPart> = (0..10_000).map(|_| ("x", None, None, &b""[..])).collect();
         let m = refusal(body(&many), 100).1;
         assert!(m.contains("at most 400 parts"), "{m}");
         let long = format!(
@@ -925,7 +927,7 @@ mod tests {
             .1
             .contains("larger than")
         );
-        let files: Vec<(&str, Option<&str>, Option<&str>, &[u8])> = (0..101)
+        let files: Vec<TestPart> = (0..101)
             .map(|i| {
                 (
                     "files[]",
@@ -1008,7 +1010,7 @@ mod tests {
             max in 50u64..400,
         ) {
             let names: Vec<String> = (0..contents.len()).map(|i| format!("f{i}.bin")).collect();
-            let parts: Vec<(&str, Option<&str>, Option<&str>, &[u8])> = names
+            let parts: Vec<TestPart> = names
                 .iter()
                 .zip(&contents)
                 .map(|(n, c)| ("files[]", Some(n.as_str()), None, c.as_slice()))

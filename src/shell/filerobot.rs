@@ -16,6 +16,7 @@ use bytes::Bytes;
 use futures_util::future::{Either, select};
 use futures_util::{Stream, StreamExt};
 use serde_json::{Value, json};
+use web_sys::Url;
 use worker::{
     AbortController, ByteStream, Delay, Env, Fetch, Method, Request, RequestInit, RequestRedirect,
     Response,
@@ -110,17 +111,17 @@ async fn fetch_remote(
     let controller = AbortController::default();
     let signal = controller.signal();
     let fetched = async {
-        let mut url = url_policy::check(&remote.url, None, allow_local)?;
+        let mut url = checked_url(&remote.url, None, allow_local)?;
         for _ in 0..=MAX_REDIRECTS {
             let mut init = RequestInit::new();
             init.with_method(Method::Get)
                 .with_redirect(RequestRedirect::Manual);
             let request =
-                Request::new_with_init(url.as_str(), &init).map_err(|e| failed(e.to_string()))?;
+                Request::new_with_init(&url.href(), &init).map_err(|e| failed(e.to_string()))?;
             let mut answer = Fetch::Request(request)
                 .send_with_signal(&signal)
                 .await
-                .map_err(|e| failed(format!("{url} could not be fetched: {e}")))?;
+                .map_err(|e| failed(format!("{} could not be fetched: {e}", url.href())))?;
             let status = answer.status_code();
             if matches!(status, 301 | 302 | 303 | 307 | 308) {
                 let location = answer
@@ -128,12 +129,12 @@ async fn fetch_remote(
                     .get("Location")
                     .ok()
                     .flatten()
-                    .ok_or_else(|| failed(format!("{url} redirects nowhere")))?;
-                url = url_policy::check(&location, Some(&url), allow_local)?;
+                    .ok_or_else(|| failed(format!("{} redirects nowhere", url.href())))?;
+                url = checked_url(&location, Some(&url), allow_local)?;
                 continue;
             }
             if !(200..300).contains(&status) {
-                return Err(failed(format!("{url} answered {status}")));
+                return Err(failed(format!("{} answered {status}", url.href())));
             }
             let declared = answer
                 .headers()
@@ -159,7 +160,8 @@ async fn fetch_remote(
             let mut size = 0u64;
             let mut body = answer.stream().map_err(|e| failed(e.to_string()))?;
             while let Some(chunk) = body.next().await {
-                let chunk = chunk.map_err(|e| failed(format!("{url} could not be read: {e}")))?;
+                let chunk =
+                    chunk.map_err(|e| failed(format!("{} could not be read: {e}", url.href())))?;
                 size += chunk.len() as u64;
                 if size > max_file_size {
                     return Err(Refusal::RejectFileSize {
@@ -199,6 +201,30 @@ async fn fetch_remote(
             )))
         }
     }
+}
+
+/// Parses `text` (relative to `base`, for a redirect's `Location`) with the
+/// platform's URL parser, the one `fetch` uses, and checks it may be fetched.
+fn checked_url(text: &str, base: Option<&Url>, allow_local: bool) -> Result<Url, Refusal> {
+    let parsed = match base {
+        Some(base) => Url::new_with_base(text, &base.href()),
+        None => Url::new(text),
+    }
+    .map_err(|_| Refusal::RejectUrl {
+        reason: format!("{text:?} is not a URL"),
+    })?;
+    let (protocol, hostname) = (parsed.protocol(), parsed.hostname());
+    let (username, password) = (parsed.username(), parsed.password());
+    url_policy::check(
+        &url_policy::Parsed {
+            protocol: &protocol,
+            hostname: &hostname,
+            username: &username,
+            password: &password,
+        },
+        allow_local,
+    )?;
+    Ok(parsed)
 }
 
 fn failed(reason: impl Into<String>) -> Refusal {

@@ -119,7 +119,7 @@ impl Files {
             .text()
             .await
             .map_err(|e| down("read", e))?;
-        serde_json::from_str(&text)
+        serde_json::from_slice(text.as_bytes())
             .map(Some)
             .map_err(|e| down("index record", e))
     }
@@ -144,7 +144,7 @@ impl Files {
         let custom = object.custom_metadata().unwrap_or_default();
         if let Some(record) = custom
             .get("record")
-            .and_then(|r| serde_json::from_str(r).ok())
+            .and_then(|r| serde_json::from_slice(r.as_bytes()).ok())
         {
             return Ok(record);
         }
@@ -179,7 +179,7 @@ impl Files {
             sha1: String::new(),
             meta: custom
                 .get(LEGACY_META)
-                .and_then(|m| serde_json::from_str(m).ok())
+                .and_then(|m| serde_json::from_slice(m.as_bytes()).ok())
                 .unwrap_or_default(),
             tags: Default::default(),
             info: Map::new(),

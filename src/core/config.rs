@@ -55,6 +55,7 @@ pub struct RawSettings {
     pub signing_keys: Option<String>,
     pub origin_url: Option<String>,
     pub origin_secret: Option<String>,
+    pub origin_key: Option<String>,
     pub allow_local_urls: Option<String>,
 }
 
@@ -89,9 +90,12 @@ impl Config {
             None | Some("") => None,
             Some(url) => {
                 let secret = setting("ORIGIN_SECRET", raw.origin_secret.as_deref())?;
-                Some(Origin::parse(url, secret).map_err(|(setting, reason)| {
-                    Refusal::MisconfiguredSetting { setting, reason }
-                })?)
+                let credential = setting("ORIGIN_KEY", raw.origin_key.as_deref())?;
+                Some(
+                    Origin::parse(url, secret, credential).map_err(|(setting, reason)| {
+                        Refusal::MisconfiguredSetting { setting, reason }
+                    })?,
+                )
             }
         };
         let allow_local_urls = match raw.allow_local_urls.as_deref().map(str::trim) {
@@ -162,6 +166,20 @@ mod tests {
         let e = Config::parse(&r).unwrap_err();
         assert!(e.message().contains("ORIGIN_SECRET"), "{}", e.message());
         r.origin_secret = Some(SIGNING[3..].into());
+        let e = Config::parse(&r).unwrap_err();
+        assert!(
+            e.message().contains("ORIGIN_KEY") && e.message().contains("missing"),
+            "{}",
+            e.message()
+        );
+        r.origin_key = Some("bad key".into());
+        let e = Config::parse(&r).unwrap_err();
+        assert!(
+            e.message().contains("ORIGIN_KEY") && e.message().contains("malformed"),
+            "{}",
+            e.message()
+        );
+        r.origin_key = Some("origin-api-key".into());
         assert_eq!(
             Config::parse(&r).unwrap().origin.unwrap().url,
             "http://127.0.0.1:9000"

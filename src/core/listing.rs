@@ -31,6 +31,18 @@ pub struct Sort {
     pub descending: bool,
 }
 
+impl Sort {
+    /// As a `sort` parameter: `name:asc`, `created_at:desc`, …
+    pub fn as_query(&self) -> String {
+        let key = match self.key {
+            SortKey::Name => "name",
+            SortKey::CreatedAt => "created_at",
+            SortKey::UpdatedAt => "updated_at",
+        };
+        format!("{key}:{}", if self.descending { "desc" } else { "asc" })
+    }
+}
+
 /// What a listing asks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListQuery {

@@ -63,11 +63,22 @@ fn reject(reason: impl Into<String>) -> Refusal {
 pub trait Sink {
     /// What a finished file leaves behind, to be committed or aborted.
     type Staged;
-    /// A file begins; it is meant for `path` (a later `info` part may still
-    /// rename it).
-    async fn open(&mut self, path: &FilePath, content_type: &str) -> Result<(), Refusal>;
+    /// A file begins, carried by the part named `field`; it is meant for
+    /// `path` (a later `info` part may still rename it).
+    async fn open(
+        &mut self,
+        field: &str,
+        path: &FilePath,
+        content_type: &str,
+    ) -> Result<(), Refusal>;
     async fn write(&mut self, chunk: Bytes) -> Result<(), Refusal>;
     async fn close(&mut self) -> Result<Self::Staged, Refusal>;
+    /// A description part (`info[…]`, `meta[…]` or `tags[…]`, named
+    /// `part`), read whole and checked: for a sink that passes the body on.
+    async fn describe(&mut self, part: &str, json: &[u8]) -> Result<(), Refusal> {
+        let _ = (part, json);
+        Ok(())
+    }
 }
 
 /// One file of an upload, received whole.
@@ -155,7 +166,7 @@ pub fn target(folder: &Dir, name: &str) -> Result<FilePath, Refusal> {
 }
 
 /// A media type as given, or the default.
-fn media_type(given: Option<&str>) -> Result<String, Refusal> {
+pub fn media_type(given: Option<&str>) -> Result<String, Refusal> {
     match given {
         None | Some("") => Ok("application/octet-stream".into()),
         Some(t)
@@ -348,7 +359,8 @@ where
                     sha1: Sha1::new(),
                     described,
                 };
-                sink.open(&open.path, &open.content_type).await?;
+                sink.open(&open.field, &open.path, &open.content_type)
+                    .await?;
                 while let Some(chunk) = field.chunk().await.map_err(multipart_refusal)? {
                     open.size += chunk.len() as u64;
                     if open.size > max_file_size {
@@ -382,6 +394,7 @@ where
                     reject(format!("the part {name:?} is not JSON: {}", e.message()))
                 })?;
                 let bad = |why: String| reject(format!("the part {name:?} {why}"));
+                sink.describe(&name, &text).await?;
                 match description {
                     Part::Info(x) => {
                         pending.entry(x.to_string()).or_default().info =
@@ -537,6 +550,39 @@ pub enum JsonUpload {
     Urls(Vec<Remote>),
 }
 
+impl JsonUpload {
+    /// How many files it uploads (each counts as one upload).
+    pub fn count(&self) -> usize {
+        match self {
+            JsonUpload::Inline(_) => 1,
+            JsonUpload::Urls(remotes) => remotes.len(),
+        }
+    }
+
+    /// The body again, written from what was read (for an origin): only the
+    /// fields read, each file named by its checked name.
+    pub fn canonical(&self) -> Value {
+        match self {
+            JsonUpload::Inline(i) => serde_json::json!({
+                "name": i.path.name(),
+                "data": BASE64.encode(&i.bytes),
+                "postactions": "decode_base64",
+                "type": i.content_type,
+                "meta": i.meta,
+                "tags": i.tags,
+            }),
+            JsonUpload::Urls(remotes) => serde_json::json!({
+                "files_urls": remotes.iter().map(|r| serde_json::json!({
+                    "url": r.url,
+                    "name": r.path.name(),
+                    "meta": r.meta,
+                    "info": r.info,
+                })).collect::<Vec<_>>(),
+            }),
+        }
+    }
+}
+
 /// The SHA-1 of `bytes`, in hex.
 pub fn sha1_hex(bytes: &[u8]) -> String {
     hex::lower(&Sha1::digest(bytes))
@@ -638,6 +684,35 @@ fn remote(e: UrlEntry, folder: &Dir) -> Result<Remote, Refusal> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_json_upload_is_written_again_from_what_was_read() {
+        let folder = Dir::parse("/s".into()).unwrap();
+        let body = serde_json::json!({
+            "name": "a.png", "data": " aGVsbG8= ", "postactions": "decode_base64",
+            "type": "image/png", "meta": {"k": 1}
+        });
+        let read = read_json(body, &folder, 100).unwrap();
+        assert_eq!(read.count(), 1);
+        assert_eq!(
+            read.canonical(),
+            serde_json::json!({"name": "a.png", "data": "aGVsbG8=", "postactions": "decode_base64",
+                "type": "image/png", "meta": {"k": 1}, "tags": {}})
+        );
+        let urls = serde_json::json!({"files_urls": [
+            {"url": "https://x.example/p/q.jpg"}, {"url": "https://y.example/r", "name": "n.jpg"}
+        ], "dir": "/s"});
+        let read = read_json(urls, &folder, 100).unwrap();
+        assert_eq!(read.count(), 2);
+        assert_eq!(
+            read.canonical(),
+            serde_json::json!({"files_urls": [
+                {"url": "https://x.example/p/q.jpg", "name": "q.jpg", "meta": {}, "info": {}},
+                {"url": "https://y.example/r", "name": "n.jpg", "meta": {}, "info": {}}
+            ]})
+        );
+    }
+
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
@@ -651,7 +726,7 @@ mod tests {
 
     impl Sink for Memory {
         type Staged = Vec<u8>;
-        async fn open(&mut self, path: &FilePath, _: &str) -> Result<(), Refusal> {
+        async fn open(&mut self, _: &str, path: &FilePath, _: &str) -> Result<(), Refusal> {
             self.opened.push(path.to_string());
             self.current.clear();
             Ok(())

@@ -1,6 +1,7 @@
 //! Which URLs the worker fetches for an upload by URL (`files_urls`): http
 //! and https only, with no credentials, and never to a loopback, private,
-//! link-local or metadata address given literally, nor `localhost`; the same
+//! link-local or metadata address given literally, nor a name reserved for
+//! local networks (`localhost`, `.local`, `.internal`, `.home.arpa`); the same
 //! for every redirect. Local addresses are allowed only when the operator says
 //! so (`ALLOW_LOCAL_URLS`, for local development and the tests).
 //!
@@ -84,7 +85,11 @@ pub fn check(url: &Parsed, allow_local: bool) -> Result<(), Refusal> {
     } else if let Ok(v4) = host.parse::<Ipv4Addr>() {
         local_v4(v4)
     } else {
-        host == "localhost" || host.ends_with(".localhost")
+        // Names reserved for local and private networks (RFC 6761, RFC 6762,
+        // ICANN's `.internal`, where cloud metadata services live).
+        ["localhost", "local", "internal", "home.arpa"]
+            .iter()
+            .any(|tld| host == *tld || host.ends_with(&format!(".{tld}")))
     };
     if local && !allow_local {
         return Err(refuse(format!(
@@ -131,6 +136,9 @@ mod tests {
             ("javascript:", ""),
             ("http:", "localhost"),
             ("http:", "api.localhost"),
+            ("http:", "metadata.google.internal"),
+            ("http:", "printer.local"),
+            ("http:", "nas.home.arpa"),
             ("http:", "localhost."),
             ("http:", "127.0.0.1"),
             ("http:", "0.0.0.0"),

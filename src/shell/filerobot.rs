@@ -4,22 +4,16 @@
 //! upload takes its counts here, one per file, once it knows how many files
 //! it holds.
 
-use std::cell::RefCell;
-use std::io;
 use std::num::NonZeroU32;
-use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::StreamExt;
 use futures_util::future::{Either, select};
-use futures_util::{Stream, StreamExt};
 use serde_json::{Value, json};
 use web_sys::Url;
 use worker::{
-    AbortController, ByteStream, Delay, Env, Fetch, Method, Request, RequestInit, RequestRedirect,
-    Response,
+    AbortController, Delay, Env, Fetch, Method, Request, RequestInit, RequestRedirect, Response,
 };
 
 use crate::core::config::Config;
@@ -32,58 +26,17 @@ use crate::core::refusal::Refusal;
 use crate::core::scope::Scopes;
 use crate::core::upload::{self, JsonUpload, Received, Remote, Sink};
 use crate::core::url_policy::{self, MAX_REDIRECTS, TIMEOUT_SECS};
-use crate::shell::body::read_json;
+use crate::shell::body::{Shared, read_json};
 use crate::shell::files::{Files, Staged, Staging, record_of};
 use crate::shell::incoming::Incoming;
 use crate::shell::{limiter, response};
-
-/// The request body for `multer`, shared with the handler so that what is
-/// left of it can still be read after `multer` gave up (see `drain`). wasm32
-/// has one thread, so the body, a JS stream, never moves between threads:
-/// `Send` holds trivially.
-struct Body(Rc<RefCell<Pin<Box<ByteStream>>>>);
-
-// SAFETY: the worker runs on wasm32, which has a single thread.
-unsafe impl Send for Body {}
-
-impl Stream for Body {
-    type Item = Result<Bytes, io::Error>;
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.0.borrow_mut().as_mut().poll_next(cx).map(|item| {
-            item.map(|chunk| {
-                chunk
-                    .map(Bytes::from)
-                    .map_err(|e| io::Error::other(e.to_string()))
-            })
-        })
-    }
-}
-
-/// Bytes of a refused upload's body still read before answering.
-const DRAIN: usize = 8 * 1024 * 1024;
-
-/// Reads and drops what is left of a refused upload's body, up to `DRAIN`
-/// bytes, before the refusal is sent: a client still sending a body of a
-/// few megabytes then hears the refusal, rather than a connection the
-/// worker stopped reading.
-async fn drain(body: &Rc<RefCell<Pin<Box<ByteStream>>>>) {
-    let mut left = DRAIN;
-    loop {
-        let next =
-            futures_util::future::poll_fn(|cx| body.borrow_mut().as_mut().poll_next(cx)).await;
-        match next {
-            Some(Ok(chunk)) if chunk.len() < left => left -= chunk.len(),
-            _ => return,
-        }
-    }
-}
 
 /// One file, given whole, into the staging.
 async fn stage_whole(
     staging: &mut Staging<'_>,
     inline: upload::Inline,
 ) -> Result<Received<Staged>, Refusal> {
-    staging.open(&inline.path, &inline.content_type).await?;
+    staging.open("", &inline.path, &inline.content_type).await?;
     let size = inline.bytes.len() as u64;
     staging.write(Bytes::from(inline.bytes)).await?;
     Ok(Received {
@@ -155,7 +108,7 @@ async fn fetch_remote(
                 .and_then(|t| t.split(';').next().map(|t| t.trim().to_string()))
                 .filter(|t| t.contains('/'))
                 .unwrap_or_else(|| "application/octet-stream".into());
-            staging.open(&remote.path, &content_type).await?;
+            staging.open("", &remote.path, &content_type).await?;
             let mut hasher = sha1::Sha1::default();
             let mut size = 0u64;
             let mut body = answer.stream().map_err(|e| failed(e.to_string()))?;
@@ -205,7 +158,7 @@ async fn fetch_remote(
 
 /// Parses `text` (relative to `base`, for a redirect's `Location`) with the
 /// platform's URL parser, the one `fetch` uses, and checks it may be fetched.
-fn checked_url(text: &str, base: Option<&Url>, allow_local: bool) -> Result<Url, Refusal> {
+pub fn checked_url(text: &str, base: Option<&Url>, allow_local: bool) -> Result<Url, Refusal> {
     let parsed = match base {
         Some(base) => Url::new_with_base(text, &base.href()),
         None => Url::new(text),
@@ -251,17 +204,11 @@ async fn receive(
         let stream = req.stream().ok_or_else(|| Refusal::RejectMultipart {
             reason: "the body is empty".into(),
         })?;
-        let body = Rc::new(RefCell::new(Box::pin(stream)));
-        let read = upload::read_multipart(
-            Body(body.clone()),
-            &boundary,
-            folder,
-            max_file_size,
-            staging,
-        )
-        .await;
+        let body = Shared::new(stream);
+        let read =
+            upload::read_multipart(body.reader(), &boundary, folder, max_file_size, staging).await;
         if read.is_err() {
-            drain(&body).await;
+            body.drain().await;
         }
         return read;
     }

@@ -443,7 +443,7 @@ impl Staging<'_> {
 impl Sink for Staging<'_> {
     type Staged = Staged;
 
-    async fn open(&mut self, path: &FilePath, content_type: &str) -> Result<(), Refusal> {
+    async fn open(&mut self, _: &str, path: &FilePath, content_type: &str) -> Result<(), Refusal> {
         self.current = Some(Current {
             key: self.files.key(path),
             content_type: content_type.to_string(),

@@ -18,7 +18,7 @@ use crate::core::id::Project;
 use crate::core::key::Verified;
 use crate::core::limiter::{GiveBack, LimiterName, Take};
 use crate::core::listing::ListQuery;
-use crate::core::origin::Verified as Forwarded;
+use crate::core::origin::{Allowed as CanonicalCall, Origin, Verified as Forwarded};
 use crate::core::path::Dir;
 use crate::core::query::Query;
 use crate::core::refusal::Refusal;
@@ -27,11 +27,15 @@ use crate::core::request::{
 };
 use crate::core::route::{At, Call};
 use crate::core::scope::Scopes;
+use crate::core::upload::media_type;
 use crate::shell::body::read_json;
 use crate::shell::filerobot::{self, Listing};
 use crate::shell::files::Files;
 use crate::shell::incoming::Incoming;
-use crate::shell::{auth, cors, limiter, origin, revocation, settings, storage, template_state};
+use crate::shell::origin::Outgoing;
+use crate::shell::{
+    auth, cors, limiter, origin, relay, response, revocation, settings, storage, template_state,
+};
 
 /// What the gateway must know about a verified key beyond its claims:
 /// whether it is revoked, and whether its template is active.
@@ -48,8 +52,6 @@ pub async fn key_state(env: &Env, key: &Verified, now_ms: u64) -> Result<KeyStat
 /// checks that need it.
 #[derive(Default)]
 struct SmallBody {
-    /// As the gateway read it, re-sent to an origin.
-    text: Option<String>,
     /// `{"to"}` of a move.
     to: Option<String>,
     /// `{"name"}` of a rename.
@@ -63,29 +65,24 @@ async fn small_body(req: &Incoming, call: Call) -> Result<SmallBody, Refusal> {
         return Ok(SmallBody::default());
     }
     let body = read_json(req, MAX_SMALL_BODY).await?;
-    let text = Some(body.to_string());
     Ok(match call {
         Call::Move => SmallBody {
             to: Some(MoveBody::read(body)?.to),
-            text,
             ..SmallBody::default()
         },
         Call::Rename => SmallBody {
             name: Some(typed::<RenameBody>(body, "")?.name),
-            text,
             ..SmallBody::default()
         },
         Call::Meta => {
             let meta: MetaBody = typed(body, "")?;
             SmallBody {
                 meta: Some(FileMeta::read(&serde_json::Value::Object(meta.meta))?),
-                text,
                 ..SmallBody::default()
             }
         }
         _ => SmallBody {
             meta: Some(FileMeta::read(&body)?),
-            text,
             ..SmallBody::default()
         },
     })
@@ -145,10 +142,11 @@ pub async fn handle(
         None => Some(Files::open(env, project)?),
         Some(_) => None,
     };
-    // Where the call points. A file id is looked up first (one read), so
-    // that its path is checked like any other.
-    let (target, record) = match &at {
-        At::Path(raw) => (Target::Url(raw.clone()), None),
+    // Where the call points. A file id is looked up first (one read, or in
+    // origin mode one call to the origin, cached briefly), so that its path
+    // is checked like any other.
+    let (target, record, place) = match &at {
+        At::Path(raw) => (Target::Url(raw.clone()), None, None),
         At::Folder => {
             let folder = match call {
                 Call::Files | Call::Folders | Call::Stats => ListQuery::read(&query)?.folder,
@@ -159,20 +157,35 @@ pub async fn handle(
             } else {
                 folder
             };
-            (Target::Plain(folder), None)
+            (Target::Plain(folder), None, None)
         }
-        At::File(id) => {
-            let Some(files) = &files else {
-                return Err(Refusal::OriginByIdUnsupported);
-            };
-            let record = files.resolve(id).await?.ok_or(Refusal::MissFile)?;
-            (Target::Plain(record.path.to_string()), Some(record))
-        }
+        At::File(id) => match (&files, &config.origin) {
+            (Some(files), _) => {
+                let record = files.resolve(id).await?.ok_or(Refusal::MissFile)?;
+                let place = record.path.clone();
+                (Target::Plain(place.to_string()), Some(record), Some(place))
+            }
+            (None, Some(origin)) => {
+                let ip = client.ip.map(|ip| ip.to_string()).unwrap_or_default();
+                let place = origin::lookup(
+                    origin,
+                    project,
+                    id,
+                    &credential.identity(),
+                    &ip,
+                    req.now_ms(),
+                )
+                .await?
+                .ok_or(Refusal::MissFile)?;
+                (Target::Plain(place.to_string()), None, Some(place))
+            }
+            (None, None) => return Err(Refusal::Internal),
+        },
     };
-    let to = match (call, &record) {
-        (Call::Rename, Some(record)) => {
+    let to = match (call, &place) {
+        (Call::Rename, Some(place)) => {
             let name = small.name.clone().unwrap_or_default();
-            Some(crate::core::upload::target(&record.path.parent(), &name)?.to_string())
+            Some(crate::core::upload::target(&place.parent(), &name)?.to_string())
         }
         _ => small.to.clone(),
     };
@@ -211,7 +224,7 @@ pub async fn handle(
     // An upload of files counts them once they are received; every other
     // call is counted now.
     let (counted_now, upload_plan) = match (call, allowed.counted.clone()) {
-        (Call::Upload, plan) if files.is_some() => (None, plan),
+        (Call::Upload, plan) => (None, plan),
         (_, Some((name, take))) => {
             let at = limiter::take(env, &name, take.clone()).await?;
             (Some((name, GiveBack::of(&take, at))), None)
@@ -219,7 +232,18 @@ pub async fn handle(
         (_, None) => (None, None),
     };
     let result = match (&config.origin, &files) {
-        (Some(_), _) => forward(req, &config, project, &allowed, &credential, small.text).await,
+        (Some(origin), _) => {
+            let forwarding = Forwarding {
+                project,
+                call,
+                at: &at,
+                query: &query,
+                allowed: &allowed,
+                credential: &credential,
+                small: &small,
+            };
+            forward(req, env, &config, origin, forwarding, upload_plan).await
+        }
         (None, Some(files)) => {
             perform(
                 req,
@@ -245,30 +269,112 @@ pub async fn handle(
     result.map(|r| cors::name_origin(r, allowed.named_origin.as_deref()))
 }
 
+/// What the gateway read and allowed of a call it forwards to the origin.
+struct Forwarding<'a> {
+    project: &'a Project,
+    call: Call,
+    at: &'a At,
+    query: &'a Query,
+    allowed: &'a Allowed,
+    credential: &'a Credential,
+    small: &'a SmallBody,
+}
+
+/// Origin mode: the call as the origin receives it (canonical: see
+/// `core::origin`), its answer (a listing filtered to the key's scope).
 async fn forward(
     req: &Incoming,
+    env: &Env,
     config: &Config,
-    project: &Project,
-    allowed: &Allowed,
-    credential: &Credential,
-    body: Option<String>,
+    origin: &Origin,
+    f: Forwarding<'_>,
+    upload_plan: Option<(LimiterName, Take)>,
 ) -> Result<Response, Refusal> {
-    let Some(origin) = &config.origin else {
-        return Err(Refusal::Internal);
+    let list = match f.call {
+        Call::Files | Call::Folders | Call::Stats => Some(ListQuery::read(f.query)?),
+        _ => None,
     };
-    let path_and_query = req.path_and_query();
+    let cursor = f.query.one(&["cursor"])?;
+    let limit = match (f.call, f.query.one(&["limit"])?) {
+        (Call::ListFolder, Some(l)) => Some(
+            l.parse::<u32>()
+                .map_err(|_| Refusal::field("limit", "must be a whole number"))?,
+        ),
+        _ => None,
+    };
+    let file = match f.at {
+        At::File(id) => Some(id),
+        _ => None,
+    };
+    let canonical = CanonicalCall {
+        project: f.project,
+        call: f.call,
+        v4: req.path().split('/').nth(2) == Some("v4"),
+        file,
+        operation: &f.allowed.operation,
+        list: list.as_ref(),
+        page: (
+            cursor.filter(|_| f.call == Call::ListFolder),
+            limit.filter(|_| f.call == Call::ListFolder),
+        ),
+    };
+    let path_and_query = canonical.path_and_query();
     let client_ip = req.client().ip.map(|ip| ip.to_string()).unwrap_or_default();
-    let identity = credential.identity();
-    let forwarded = Forwarded {
+    let identity = f.credential.identity();
+    let (path, folder, to) = canonical.places();
+    let verified = Forwarded {
         method: req.method(),
         path_and_query: &path_and_query,
-        project: project.as_str(),
+        project: f.project.as_str(),
         key_id: &identity,
-        permission: allowed.operation.permission().name(),
+        permission: f.allowed.operation.permission().name(),
         client_ip: &client_ip,
         timestamp: req.now_secs(),
+        path,
+        folder,
+        to,
     };
-    origin::forward(req, origin, &forwarded, body).await
+    if let (Call::Upload, Some(folder)) = (f.call, folder) {
+        return relay::upload(
+            req,
+            env,
+            config,
+            origin,
+            &verified,
+            folder,
+            f.allowed.max_file_size,
+            upload_plan,
+        )
+        .await;
+    }
+    let body = match (f.call, canonical.small_body(f.small.meta.as_ref())) {
+        (_, Some(text)) => Outgoing::Text {
+            content_type: "application/json".into(),
+            text,
+        },
+        // The object API's upload: the file's bytes, whose length the
+        // platform holds to the declared one, checked by the gateway.
+        (Call::Put, None) => match req.raw().body() {
+            Some(body) => Outgoing::Stream {
+                content_type: media_type(req.header("Content-Type").as_deref())?,
+                body: body.into(),
+            },
+            None => Outgoing::Empty,
+        },
+        _ => Outgoing::Empty,
+    };
+    let answer = origin::send(Some(req), origin, &verified, body).await?;
+    if answer.status_code() < 400
+        && let (Call::Delete | Call::Rename, Some(id)) = (f.call, file)
+    {
+        origin::forget(f.project, id);
+    }
+    match (f.call, &f.allowed.scopes) {
+        (Call::Files | Call::Folders, Some(scopes)) => {
+            origin::filtered_listing(answer, scopes).await
+        }
+        _ => Ok(response::rebuild(answer)),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -75,14 +75,6 @@ impl Incoming {
         query::param(self.query_string(), name)
     }
 
-    /// The path and query as received, percent-encoding intact.
-    pub fn path_and_query(&self) -> String {
-        match self.query_string() {
-            Some(q) => format!("{}?{q}", self.path()),
-            None => self.path().to_string(),
-        }
-    }
-
     pub fn header(&self, name: &str) -> Option<String> {
         self.raw.headers().get(name).ok().flatten()
     }

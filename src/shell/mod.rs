@@ -19,6 +19,7 @@ mod kv;
 mod limiter;
 mod origin;
 mod random;
+mod relay;
 mod response;
 mod revocation;
 mod settings;

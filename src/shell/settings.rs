@@ -31,6 +31,7 @@ pub fn config(env: &Env) -> Result<Rc<Config>, Refusal> {
         signing_keys: read(env, "SIGNING_KEYS"),
         origin_url: read(env, "ORIGIN_URL"),
         origin_secret: read(env, "ORIGIN_SECRET"),
+        origin_key: read(env, "ORIGIN_KEY"),
         allow_local_urls: read(env, "ALLOW_LOCAL_URLS"),
     };
     let config = Rc::new(Config::parse(&raw)?);

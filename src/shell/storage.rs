@@ -62,7 +62,7 @@ pub async fn perform(
             let mut hasher = sha1::Sha1::default();
             let mut size = 0u64;
             let received: Result<_, Refusal> = async {
-                staging.open(path, &content_type).await?;
+                staging.open("", path, &content_type).await?;
                 if let Some(mut body) = req.stream() {
                     while let Some(chunk) = body.next().await {
                         let chunk = chunk.map_err(|_| Refusal::RejectLengthMismatch)?;

@@ -15,6 +15,8 @@ before(async () => {
     startWorker({ ROOT_API_KEY: null }),
     startWorker({ ROOT_API_KEY: 'short' }),
     startWorker({ ORIGIN_URL: 'http://127.0.0.1:9' }),
+    startWorker({ ORIGIN_URL: 'http://127.0.0.1:9', ORIGIN_SECRET: good }),
+    startWorker({ ORIGIN_URL: 'http://127.0.0.1:9', ORIGIN_SECRET: good, ORIGIN_KEY: 'has a space' }),
   ]);
 });
 after(async () => { await Promise.all([worker, ...(broken ?? [])].map((w) => w?.stop())); });
@@ -87,8 +89,14 @@ describe('settings', () => {
     assert.match((await call(broken[1].url, 'POST', '/demo/key', { key: ROOT_KEY, body: {} })).body.msg, /malformed/);
   });
 
-  test('ORIGIN_URL without ORIGIN_SECRET is a 500 naming it', async () => {
+  test('ORIGIN_URL without ORIGIN_SECRET, or without a well-formed ORIGIN_KEY, is a 500 naming it', async () => {
     named(await call(broken[4].url, 'GET', '/demo/v5/objects/a.txt', { key: ROOT_KEY }), 'ORIGIN_SECRET');
+    const missing = await call(broken[5].url, 'GET', '/demo/v5/files/00000000-0000-4000-8000-000000000001', { key: ROOT_KEY });
+    named(missing, 'ORIGIN_KEY');
+    assert.match(missing.body.msg, /missing/);
+    const malformed = await call(broken[6].url, 'POST', '/demo/v4/files?folder=/a', { key: ROOT_KEY, body: {} });
+    named(malformed, 'ORIGIN_KEY');
+    assert.match(malformed.body.msg, /malformed/);
   });
 
   test('a missing or malformed ROOT_API_KEY is a 500 naming it', async () => {

@@ -156,10 +156,19 @@ pub fn take_all(
         .collect()
 }
 
-/// When a counter's row can be deleted: a window once its hits have left it,
-/// a total when the key it counts for has expired.
-pub fn forget_at(limit: &Limit, state: &CounterState, keep_until: u64) -> u64 {
-    limit.forgettable_at(state).unwrap_or(keep_until)
+/// The least time a counter's row is kept after it was written (ms): a write
+/// never schedules its own deletion at or before now, even when the clock of
+/// the caller that computed `keep_until` is behind the limiter's.
+pub const MIN_KEEP_MS: u64 = 60_000;
+
+/// When a counter's row written at `now_ms` can be deleted: a window once its
+/// hits have left it, a total at `keep_until` (after the key it counts for
+/// can no longer be accepted); never before `now_ms + MIN_KEEP_MS`.
+pub fn forget_at(limit: &Limit, state: &CounterState, keep_until: u64, now_ms: u64) -> u64 {
+    limit
+        .forgettable_at(state)
+        .unwrap_or(keep_until)
+        .max(now_ms.saturating_add(MIN_KEEP_MS))
 }
 
 impl CounterState {
@@ -326,9 +335,33 @@ mod tests {
 
     #[test]
     fn forgetting() {
-        assert_eq!(forget_at(&total(1), &CounterState::default(), 77), 77);
-        let s = window(1).take(&CounterState::default(), 5, ONE).unwrap();
-        assert_eq!(forget_at(&window(1), &s, 77), 60_005);
+        let empty = CounterState::default();
+        assert_eq!(forget_at(&total(1), &empty, 500_000, 0), 500_000);
+        let s = window(1).take(&empty, 5, ONE).unwrap();
+        assert_eq!(forget_at(&window(1), &s, 77, 5), 60_005);
+        // Never at or before the time of writing, whatever the caller said.
+        assert_eq!(forget_at(&total(1), &empty, 77, 1_000), 1_000 + MIN_KEEP_MS);
+        assert_eq!(forget_at(&window(1), &empty, 0, 9), 9 + MIN_KEEP_MS);
+    }
+
+    proptest! {
+        /// A row is never forgotten at or before the moment it is written.
+        #[test]
+        fn a_write_never_schedules_its_own_deletion(
+            keep_until in 0u64..10_000_000,
+            now in 0u64..10_000_000,
+            limit in 1u32..5,
+            windowed: bool,
+        ) {
+            let limit = NonZeroU32::new(limit).unwrap();
+            let l = if windowed {
+                Limit::Window { limit, window_ms: 60_000 }
+            } else {
+                Limit::Total { limit }
+            };
+            let s = l.take(&CounterState::default(), now, ONE).unwrap();
+            prop_assert!(forget_at(&l, &s, keep_until, now) > now);
+        }
     }
 
     #[test]

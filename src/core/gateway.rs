@@ -140,6 +140,10 @@ pub fn precheck(
 }
 
 /// Revocation, steps 4 to 9, and the plan for step 10.
+/// How far the limiter's clock may be ahead of the gateway's (ms): a key's
+/// lifetime totals are kept this long after the gateway stops accepting it.
+pub const CLOCK_SKEW_MS: u64 = 60_000;
+
 pub fn admit(
     key: &Verified,
     state: KeyState,
@@ -177,7 +181,7 @@ pub fn admit(
             LimiterName::Key(key.key_id.clone()),
             Take {
                 counters,
-                keep_until: (key.expires_at + LEEWAY) * 1000,
+                keep_until: key::refused_from_ms(key.expires_at) + CLOCK_SKEW_MS,
                 hits: NonZeroU32::MIN,
             },
         )
@@ -578,7 +582,10 @@ mod tests {
         );
         let (name, take) = up.counted.unwrap();
         assert_eq!(name, LimiterName::Key(c.key_id.clone()));
-        assert_eq!(take.keep_until, (NOW + 1200 + 30) * 1000);
+        assert_eq!(
+            take.keep_until,
+            (NOW + 1200 + 30 + 1) * 1000 + CLOCK_SKEW_MS
+        );
         let list = admit(&c, NONE, &ask(Verb::List, "/pub"), &ok).unwrap();
         assert_eq!(counter_names(&list), ["listing.max"]);
         assert_eq!(list.counted.unwrap().1.counters[0].1.value(), 9);
@@ -586,6 +593,80 @@ mod tests {
         for verb in [Verb::Upload, Verb::List] {
             let a = admit(&free, NONE, &ask(verb, "/x"), &Client::default()).unwrap();
             assert!(a.counted.is_none(), "no counters, no limiter call");
+        }
+    }
+
+    /// The limiter's store, as the Durable Object keeps it: a row per
+    /// counter with its forget time, and an alarm that deletes every row due.
+    #[derive(Default)]
+    struct Store(std::collections::HashMap<String, (crate::core::counter::CounterState, u64)>);
+
+    impl Store {
+        /// The worst case: the alarm runs right before each take.
+        fn take(&mut self, take: &Take, now_ms: u64) -> bool {
+            use crate::core::counter::{forget_at, take_all};
+            self.0.retain(|_, (_, forget)| *forget > now_ms);
+            let loaded: Vec<_> = take
+                .counters
+                .iter()
+                .map(|(c, l)| {
+                    (
+                        *l,
+                        self.0
+                            .get(&c.to_string())
+                            .map(|r| r.0.clone())
+                            .unwrap_or_default(),
+                    )
+                })
+                .collect();
+            let Ok(next) = take_all(&loaded, now_ms, take.hits) else {
+                return false;
+            };
+            for ((c, l), state) in take.counters.iter().zip(next) {
+                let forget = forget_at(l, &state, take.keep_until, now_ms);
+                assert!(
+                    forget > now_ms,
+                    "a take never schedules its row's deletion at or before now"
+                );
+                self.0.insert(c.to_string(), (state, forget));
+            }
+            true
+        }
+    }
+
+    #[test]
+    fn lifetime_totals_hold_to_the_last_accepted_millisecond() {
+        // A key with upload.max 1 and listing.max 1, tried every 50 ms from
+        // one second before its expiry to after the last accepted instant.
+        let raw = raw_claims(json!({
+            "permissions": ["FILE_UPLOAD", "OBJECTS_LIST"],
+            "upload": {"max": 1}, "listing": {"max": 1},
+            "key_validity": {"expiration_duration": 60}
+        }));
+        let signed = sign(&raw, ring().signer());
+        let ok = client("192.0.2.1", "FR");
+        for verb in [Verb::Upload, Verb::List] {
+            let mut store = Store::default();
+            let mut admitted = 0;
+            let mut last_accepted = 0;
+            let start = (raw.expires_at - 1) * 1000;
+            for now_ms in (start..key::refused_from_ms(raw.expires_at) + 2000).step_by(50) {
+                let Ok(key) = check_key(&signed, &ring(), &demo(), now_ms / 1000) else {
+                    continue;
+                };
+                last_accepted = now_ms;
+                let a = admit(&key, NONE, &ask(verb, "/up/a"), &ok).unwrap();
+                let (_, take) = a.counted.unwrap();
+                assert!(take.keep_until > now_ms + CLOCK_SKEW_MS - 1000);
+                if store.take(&take, now_ms) {
+                    admitted += 1;
+                }
+            }
+            assert_eq!(
+                admitted, 1,
+                "{verb:?}: one in all, up to the last accepted instant"
+            );
+            assert!(last_accepted >= key::refused_from_ms(raw.expires_at) - 50);
         }
     }
 

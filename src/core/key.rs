@@ -176,6 +176,16 @@ impl KeyCache {
     }
 }
 
+/// The first millisecond at which a key that expires at `expires_at` (Unix
+/// seconds) is refused: acceptance runs to the end of the second
+/// `expires_at + LEEWAY`, at whole-second resolution.
+pub fn refused_from_ms(expires_at: u64) -> u64 {
+    expires_at
+        .saturating_add(LEEWAY)
+        .saturating_add(1)
+        .saturating_mul(1000)
+}
+
 fn not_expired(verified: Verified, now: u64) -> Result<Verified, Refusal> {
     if now > verified.expires_at.saturating_add(LEEWAY) {
         return Err(Refusal::RejectExpiredKey);

@@ -190,7 +190,7 @@ impl Limiter {
             Ok(next) => {
                 let mut earliest = u64::MAX;
                 for ((name, limit), state) in take.counters.iter().zip(&next) {
-                    let forget = forget_at(limit, state, take.keep_until);
+                    let forget = forget_at(limit, state, take.keep_until, now);
                     Self::store(&sql, name, state, forget)?;
                     earliest = earliest.min(forget);
                 }
@@ -206,13 +206,14 @@ impl Limiter {
 
     fn give_back(&self, give_back: GiveBack) -> Result<bool> {
         let sql = self.sql()?;
+        let now = clock::now_ms();
         for (name, limit) in &give_back.counters {
             let state = limit.give_back(&Self::load(&sql, name)?, give_back.at, give_back.hits);
             Self::store(
                 &sql,
                 name,
                 &state,
-                forget_at(limit, &state, give_back.keep_until),
+                forget_at(limit, &state, give_back.keep_until, now),
             )?;
         }
         Ok(true)

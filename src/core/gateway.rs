@@ -22,7 +22,7 @@ use std::num::NonZeroU32;
 
 use crate::core::counter::Limit;
 use crate::core::id::Project;
-use crate::core::key::{self, KeyCache, LEEWAY, Verified};
+use crate::core::key::{self, KeyCache, Verified};
 use crate::core::limiter::{Counter, LimiterName, Take};
 use crate::core::permission::Permission;
 use crate::core::refusal::Refusal;

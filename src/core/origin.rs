@@ -405,8 +405,8 @@ mod tests {
 
     #[test]
     fn canonical_paths_and_queries() {
-        let path = FilePath::parse("/a b/c%d/e?f#g;h+i".into()).unwrap();
-        assert_eq!(encode_path(&path), "/a%20b/c%25d/e%3Ff%23g%3Bh%2Bi");
+        let path = FilePath::parse("/a b/c%d/e?f#g=h+i".into()).unwrap();
+        assert_eq!(encode_path(&path), "/a%20b/c%25d/e%3Ff%23g%3Dh%2Bi");
         assert_eq!(
             encode_query(&[("folder", "/a b&c".into()), ("limit", "5".into())]),
             "folder=%2Fa%20b%26c&limit=5"

@@ -17,6 +17,13 @@ use crate::core::refusal::Refusal;
 /// Longest path accepted, in bytes.
 pub const MAX_PATH_LEN: usize = 1024;
 
+/// Characters that NFKC normalisation maps to `.`, `/`, `\`, `;` or `%`
+/// (fullwidth and small forms, dot leaders).
+const NORMALISED_AWAY: [char; 12] = [
+    '\u{FF0E}', '\u{FE52}', '\u{2024}', '\u{2025}', '\u{2026}', '\u{FF0F}', '\u{FF3C}', '\u{FE68}',
+    '\u{FF1B}', '\u{FE54}', '\u{FF05}', '\u{FE6A}',
+];
+
 /// Why a string is not a normalised absolute path.
 pub fn normalised_error(path: &str) -> Option<&'static str> {
     if !path.starts_with('/') {
@@ -33,6 +40,25 @@ pub fn normalised_error(path: &str) -> Option<&'static str> {
     }
     if path.contains('\\') {
         return Some("must not contain a backslash");
+    }
+    // What another server could read differently: `;` (path parameters,
+    // stripped by some servers), a percent-escape left after decoding (decoded
+    // again by some), and characters that Unicode normalisation (NFKC) turns
+    // into `.`, `/`, `\`, `;` or `%`.
+    if path.contains(';') {
+        return Some("must not contain ;");
+    }
+    let bytes = path.as_bytes();
+    if path.match_indices('%').any(|(i, _)| {
+        bytes.get(i + 1).copied().and_then(hex::value).is_some()
+            && bytes.get(i + 2).copied().and_then(hex::value).is_some()
+    }) {
+        return Some("must not contain a percent-escape once decoded (a % and two hex digits)");
+    }
+    if path.chars().any(|c| NORMALISED_AWAY.contains(&c)) {
+        return Some(
+            "must not contain characters that Unicode normalisation turns into . / \\ ; or %",
+        );
     }
     for segment in path[1..].split('/') {
         match segment {
@@ -191,6 +217,8 @@ mod tests {
             "/ünï/çødé",
             "/a/.hidden",
             "/a/..b",
+            "/100% done.jpg",
+            "/a%zz",
         ] {
             assert_eq!(normalised_error(p), None, "{p}");
         }
@@ -199,8 +227,29 @@ mod tests {
     #[test]
     fn refuses_the_rest() {
         for p in [
-            "", "a", "a/b", "//", "/a/", "/a//b", "/./a", "/a/..", "/a/./b", "/a\\b", "/a\0b",
-            "/a\nb", "/a\u{7f}",
+            "",
+            "a",
+            "a/b",
+            "//",
+            "/a/",
+            "/a//b",
+            "/./a",
+            "/a/..",
+            "/a/./b",
+            "/a\\b",
+            "/a\0b",
+            "/a\nb",
+            "/a\u{7f}",
+            "/a/..;/b",
+            "/a;x/b",
+            "/a/%2e%2e/b",
+            "/a%2Fb",
+            "/a%25",
+            "/a/\u{FF0E}\u{FF0E}/b",
+            "/a\u{FF0F}b",
+            "/a/\u{2025}",
+            "/a\u{FE68}b",
+            "/a\u{FF05}2e",
         ] {
             assert!(normalised_error(p).is_some(), "{p:?}");
             assert!(Dir::parse(p.into()).is_err(), "{p:?}");

@@ -147,6 +147,13 @@ impl Ask {
                     .to
                     .clone()
                     .ok_or_else(|| Refusal::field("to", "is missing"))?;
+                // `to` is given decoded, unlike the URL path: a `%` in it
+                // would have two readings.
+                if to.contains('%') {
+                    return Err(Refusal::RejectPath {
+                        reason: "`to` must not contain %: give the path decoded".into(),
+                    });
+                }
                 Operation::Move {
                     from: file()?,
                     to: FilePath::parse(to)?,
@@ -251,6 +258,12 @@ mod tests {
             mv("/a/x", "/b/../x").operation().unwrap_err().code(),
             "PATH_INVALID"
         );
+        for to in ["/b/%2e%2e/x", "/b/100%", "/b/a%20b"] {
+            assert_eq!(
+                mv("/a/x", to).operation().unwrap_err().code(),
+                "PATH_INVALID"
+            );
+        }
         assert_eq!(
             ask(Verb::Move, "/a").operation().unwrap_err().message(),
             "to: is missing"
@@ -277,13 +290,13 @@ mod tests {
             "PATH_INVALID"
         );
         let stored = Ask {
-            target: Target::Plain("/a%20b".into()),
+            target: Target::Plain("/a%zb".into()),
             ..ask(Verb::Inspect, "")
         };
         assert_eq!(
             stored.operation().unwrap(),
             Operation::Inspect {
-                path: FilePath::parse("/a%20b".into()).unwrap()
+                path: FilePath::parse("/a%zb".into()).unwrap()
             },
             "a stored path is not decoded again"
         );

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   ROOT_KEY, assertError, call, createTemplate, freshProject, mintKey, signKey, startWorker, verifiedClaims,
 } from './harness.mjs';
+import { AMBIGUOUS } from './cases.mjs';
 
 let worker;
 before(async () => { worker = await startWorker(); });
@@ -36,5 +37,23 @@ describe('lifetime totals', () => {
     assert.deepEqual([...new Set(answers)], [429], 'the totals still hold in the last accepted second');
     await sleep((last + 1) * 1000 + 50 - Date.now());
     assertError(assert, await put(p, '/c.txt', key), 401, 'KEY_EXPIRED');
+  });
+});
+
+describe('one reading only', () => {
+  test('paths, queries and destinations another server could read differently are refused', async () => {
+    const p = freshProject();
+    const key = await mintKey(worker.url, p, {
+      permissions: ['FILE_UPLOAD', 'OBJECTS_LIST', 'FILE_MOVE', 'FILE_RENAME'],
+      upload: { dir_scope: ['/uploads/*'] }, listing: { dir_scope: ['/uploads/*'] },
+    });
+    for (const [method, path, body, code] of AMBIGUOUS(p)) {
+      const r = await call(worker.url, method, path, { key, body, raw: method === 'PUT' ? 'hi' : undefined, headers: FROM });
+      assert.equal(r.status, 400, `${method} ${path} ${JSON.stringify(body)}: ${r.text}`);
+      assert.equal(r.body.code, code, `${method} ${path}`);
+    }
+    const listed = await call(worker.url, 'GET', `/${p}/v5/list?folder=/`, { key: ROOT_KEY });
+    assert.equal(listed.status, 200);
+    assert.deepEqual(listed.body.files, [], 'nothing stored');
   });
 });

@@ -7,6 +7,7 @@ import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { ROOT_KEY, assertError, call, freshProject, mintKey, startWorker, verifiedClaims } from './harness.mjs';
 import { startOrigin } from './test-origin.mjs';
+import { AMBIGUOUS } from './cases.mjs';
 
 const ORIGIN_SECRET = randomBytes(32).toString('base64url');
 const ORIGIN_KEY = `origin-operator-key-${randomBytes(8).toString('hex')}`;
@@ -129,6 +130,14 @@ describe('origin mode, the object API', () => {
     const before = received().length;
     assertError(assert, await call(worker.url, 'PUT', `/${p}/v5/objects/down/a.bin`, { key, raw: 'x', headers: FROM }), 403, 'SCOPE_DENIED');
     assertError(assert, await call(worker.url, 'PUT', `/${p}/v5/objects/up/a.bin`, { key: 'nope', raw: 'x', headers: FROM }), 401, 'KEY_INVALID');
+    const broad = await mintKey(worker.url, p, {
+      permissions: ['FILE_UPLOAD', 'OBJECTS_LIST', 'FILE_MOVE', 'FILE_RENAME'],
+      upload: { dir_scope: ['/uploads/*'] }, listing: { dir_scope: ['/uploads/*'] },
+    });
+    for (const [method, path, body, code] of AMBIGUOUS(p)) {
+      const r = await call(worker.url, method, path, { key: broad, body, raw: method === 'PUT' ? 'x' : undefined, headers: FROM });
+      assertError(assert, r, 400, code);
+    }
     assert.equal(received().length, before);
   });
 

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::core::body::{drop_nulls, merge_patch, split_off, typed};
-use crate::core::gateway::KeyState;
+use crate::core::gateway::{KeyState, check_use};
 use crate::core::id::KeyId;
 use crate::core::key::{Claims, Verified};
 use crate::core::permission::Permission;
@@ -33,8 +33,7 @@ fn broader(field: &str, reason: impl Into<String>) -> Refusal {
 /// The presented key may mint: it passes the gateway's checks (not revoked,
 /// template active, used from an allowed place) and holds CONFIG_CHANGE.
 pub fn check_parent(parent: &Verified, state: KeyState, client: &Client) -> Result<(), Refusal> {
-    state.check()?;
-    parent.policy.check_place(client)?;
+    check_use(parent, state, client)?;
     if !parent.policy.permissions.contains(Permission::ConfigChange) {
         return Err(Refusal::DenyPermission {
             permission: Permission::ConfigChange,
@@ -102,6 +101,7 @@ pub fn attenuate(
         project: parent.project.clone(),
         template: parent.template.clone(),
         key_id,
+        generation: parent.generation,
         issued_at: now,
         expires_at,
         lineage,
@@ -140,6 +140,7 @@ mod tests {
             project: Project::parse("demo").unwrap(),
             template: TemplateId::parse("SECU_3268740E1C82464B9BC350D868F966CB"),
             key_id: KeyId::new([9; 16]),
+            generation: 0,
             issued_at: NOW,
             expires_at: NOW + 600,
             lineage: Vec::new(),

@@ -22,13 +22,14 @@ use std::num::NonZeroU32;
 
 use crate::core::counter::Limit;
 use crate::core::id::Project;
-use crate::core::key::{self, KeyCache, Verified};
+use crate::core::key::{self, Claims, KeyCache, Verified};
 use crate::core::limiter::{Counter, LimiterName, Take};
 use crate::core::permission::Permission;
 use crate::core::refusal::Refusal;
 use crate::core::request::{Ask, Operation, Verb};
 use crate::core::restriction::{Client, counting_name};
 use crate::core::signing::Keyring;
+use crate::core::template::Template;
 
 /// What the shell looked up about a key: whether it (or an ancestor) is
 /// revoked, and its template's state.
@@ -44,10 +45,11 @@ impl KeyState {
         if self.revoked {
             return Err(Refusal::RejectRevokedKey);
         }
-        if self.template == TemplateState::Inactive {
-            return Err(Refusal::DenyInactiveTemplate);
+        match self.template {
+            TemplateState::Inactive => Err(Refusal::DenyInactiveTemplate),
+            TemplateState::Changed => Err(Refusal::DenyChangedTemplate),
+            TemplateState::Active | TemplateState::None => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -57,8 +59,23 @@ pub enum TemplateState {
     Active,
     /// Deactivated or deleted.
     Inactive,
+    /// Narrowed since the key was issued.
+    Changed,
     /// The key was not issued from a template.
     None,
+}
+
+impl TemplateState {
+    /// What `template` (as stored now, `None` when deleted) says of `key`.
+    pub fn of(key: &Claims, template: Option<&Template>) -> TemplateState {
+        match (&key.template, template) {
+            (None, _) => TemplateState::None,
+            (Some(_), None) => TemplateState::Inactive,
+            (Some(_), Some(t)) if !t.body.active => TemplateState::Inactive,
+            (Some(_), Some(t)) if t.generation > key.generation => TemplateState::Changed,
+            (Some(_), Some(_)) => TemplateState::Active,
+        }
+    }
 }
 
 /// A request that passed every check but the counters.
@@ -126,6 +143,14 @@ fn check_length(op: Operation, ask: &Ask, max_file_size: u64) -> Result<Operatio
     }
 }
 
+/// Revocation, the template, and where the key may be used (its IP ranges,
+/// countries and origins): what every use of a key passes, the calls that
+/// only read about the key (introspection, the key check) included.
+pub fn check_use(key: &Verified, state: KeyState, client: &Client) -> Result<(), Refusal> {
+    state.check()?;
+    key.policy.check_place(client)
+}
+
 /// Revocation, steps 4 to 7 as far as they need no path: what can be
 /// checked before the target of a call addressed by file id is looked up.
 pub fn precheck(
@@ -134,8 +159,7 @@ pub fn precheck(
     verb: Verb,
     client: &Client,
 ) -> Result<(), Refusal> {
-    state.check()?;
-    key.policy.check_place(client)?;
+    check_use(key, state, client)?;
     require_any(|p| key.policy.permissions.contains(p), verb)
 }
 
@@ -292,6 +316,7 @@ mod tests {
             project: demo(),
             template: None,
             key_id: KeyId::new([1; 16]),
+            generation: 0,
             issued_at: NOW,
             expires_at: NOW + spec.expiration(),
             lineage: Vec::new(),
@@ -565,6 +590,81 @@ mod tests {
             .iter()
             .flat_map(|(_, t)| t.counters.iter().map(|(c, _)| c.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn a_key_from_before_a_narrowing_is_refused() {
+        use crate::core::id::TemplateId;
+        use crate::core::template::TemplateBody;
+        let body = TemplateBody::from_json(json!({"permissions": ["OBJECTS_LIST"]})).unwrap();
+        let mut t = Template::create(TemplateId::new([3; 16]), body, NOW);
+        let mut key = raw_claims(json!({}));
+        assert_eq!(
+            TemplateState::of(&key, Some(&t)),
+            TemplateState::None,
+            "no template"
+        );
+        key.template = Some(t.id.clone());
+        assert_eq!(TemplateState::of(&key, Some(&t)), TemplateState::Active);
+        t.generation = 1;
+        assert_eq!(TemplateState::of(&key, Some(&t)), TemplateState::Changed);
+        let state = KeyState {
+            revoked: false,
+            template: TemplateState::Changed,
+        };
+        let e = state.check().unwrap_err();
+        assert_eq!((e.status(), e.code()), (403, "TEMPLATE_CHANGED"));
+        key.generation = 1;
+        assert_eq!(
+            TemplateState::of(&key, Some(&t)),
+            TemplateState::Active,
+            "a key issued after it"
+        );
+        t.body.active = false;
+        assert_eq!(TemplateState::of(&key, Some(&t)), TemplateState::Inactive);
+        assert_eq!(
+            TemplateState::of(&key, None),
+            TemplateState::Inactive,
+            "deleted"
+        );
+    }
+
+    #[test]
+    fn every_use_checks_the_place() {
+        let c = claims(json!({
+            "permissions": ["OBJECTS_LIST"],
+            "restrictions": {"whitelist_ip_ranges": ["10.0.0.0/8"], "whitelist_countries": ["FR"]},
+            "allowed_origins": ["https://app.example"]
+        }));
+        let mut inside = client("10.1.2.3", "FR");
+        inside.origin = Some("https://app.example".into());
+        assert_eq!(check_use(&c, NONE, &inside), Ok(()));
+        let code = |client: &Client| check_use(&c, NONE, client).unwrap_err().code();
+        assert_eq!(
+            code(&Client {
+                ip: Some("192.0.2.1".parse().unwrap()),
+                ..inside.clone()
+            }),
+            "IP_NOT_ALLOWED"
+        );
+        assert_eq!(
+            code(&Client {
+                country: Some("DE".into()),
+                ..inside.clone()
+            }),
+            "COUNTRY_NOT_ALLOWED"
+        );
+        assert_eq!(
+            code(&Client {
+                origin: Some("https://evil.example".into()),
+                ..inside.clone()
+            }),
+            "ORIGIN_NOT_ALLOWED"
+        );
+        assert_eq!(
+            check_use(&c, REVOKED, &inside).unwrap_err().code(),
+            "KEY_REVOKED"
+        );
     }
 
     #[test]

@@ -103,6 +103,7 @@ mod tests {
             project: Project::parse("demo").unwrap(),
             template: None,
             key_id: KeyId::new([1; 16]),
+            generation: 0,
             issued_at: 1_000,
             expires_at: 2_000,
             lineage: Vec::new(),

@@ -64,6 +64,7 @@ pub fn claims(
         project: project.clone(),
         template: template.map(|t| t.id.clone()),
         key_id,
+        generation: template.map_or(0, |t| t.generation),
         issued_at: now,
         expires_at: now + spec.expiration(),
         lineage: Vec::new(),

@@ -51,6 +51,8 @@ pub struct Claims {
     /// The template the key was issued from; `None` for keys from `POST /key`.
     pub template: Option<TemplateId>,
     pub key_id: KeyId,
+    /// The template's generation when the key was issued (0 without one).
+    pub generation: u64,
     pub issued_at: u64,
     pub expires_at: u64,
     /// The ids of the keys this one was attenuated from, oldest first;
@@ -70,6 +72,8 @@ struct ClaimsWire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     template: Option<TemplateId>,
     key_id: KeyId,
+    #[serde(default, skip_serializing_if = "is_default")]
+    generation: u64,
     issued_at: u64,
     expires_at: u64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -96,6 +100,7 @@ impl From<ClaimsWire> for Claims {
             project: w.project,
             template: w.template,
             key_id: w.key_id,
+            generation: w.generation,
             issued_at: w.issued_at,
             expires_at: w.expires_at,
             lineage: w.lineage,
@@ -117,6 +122,7 @@ impl From<Claims> for ClaimsWire {
             project: c.project,
             template: c.template,
             key_id: c.key_id,
+            generation: c.generation,
             issued_at: c.issued_at,
             expires_at: c.expires_at,
             lineage: c.lineage,
@@ -273,6 +279,7 @@ mod tests {
             project: Project::parse("demo").unwrap(),
             template: TemplateId::parse("SECU_3268740E1C82464B9BC350D868F966CB"),
             key_id: KeyId::new([7; 16]),
+            generation: 0,
             issued_at: 1_795_323_661,
             expires_at: 1_795_323_661 + 1200,
             lineage: Vec::new(),

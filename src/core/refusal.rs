@@ -27,6 +27,9 @@ pub enum Refusal {
     RejectUrl { reason: String },
     /// A URL to upload from that could not be fetched.
     FailUrl { reason: String },
+    /// A request body in a `Content-Encoding` other than identity: its size
+    /// could not be checked on the bytes stored.
+    RejectEncoding { encoding: String },
     /// An upload without `Content-Length`.
     RequireLength,
     /// An upload whose body did not match its declared length.
@@ -50,6 +53,8 @@ pub enum Refusal {
     DenyRootChange,
     /// The template exists but is deactivated.
     DenyInactiveTemplate,
+    /// The key's template was narrowed after the key was issued.
+    DenyChangedTemplate,
     /// A browser page of an origin outside the key's `allowed_origins`.
     DenyOrigin,
     /// The source IP is outside the key's `whitelist_ip_ranges`.
@@ -83,8 +88,6 @@ pub enum Refusal {
     StorageDown,
     /// The origin behind `ORIGIN_URL` could not be reached.
     OriginDown,
-    /// A call addressed by file id, in origin mode (not served yet).
-    OriginByIdUnsupported,
     /// A bug or a corrupt record; the detail goes to the log, not the client.
     Internal,
 }
@@ -106,16 +109,17 @@ impl Refusal {
             RejectLengthMismatch => 400,
             RejectKey { .. } | RejectExpiredKey | RejectRevokedKey => 401,
             DenyPermission { .. } | DenyProject | DenyInactiveTemplate => 403,
+            DenyChangedTemplate => 403,
             DenyOrigin | DenyIp | DenyCountry | DenyScope { .. } => 403,
             DenyBroader { .. } | DenyRootChange => 403,
             MissTemplate | MissRoute | MissFile | MissApiKey => 404,
             RejectMethod { .. } => 405,
             RequireLength => 411,
+            RejectEncoding { .. } => 415,
             RejectBodySize { .. } | RejectFileSize { .. } => 413,
             Throttle { .. } | ExhaustQuota { .. } => 429,
             MisconfiguredSetting { .. } | Internal => 500,
             OriginDown => 502,
-            OriginByIdUnsupported => 501,
             LimiterDown | StorageDown => 503,
         }
     }
@@ -132,6 +136,7 @@ impl Refusal {
             RejectUrl { .. } => "URL_REFUSED",
             FailUrl { .. } => "URL_FAILED",
             RequireLength => "LENGTH_REQUIRED",
+            RejectEncoding { .. } => "ENCODING_UNSUPPORTED",
             RejectLengthMismatch => "LENGTH_MISMATCH",
             RejectFileSize { .. } => "FILE_TOO_LARGE",
             DenyOrigin => "ORIGIN_NOT_ALLOWED",
@@ -141,7 +146,6 @@ impl Refusal {
             MissFile => "FILE_NOT_FOUND",
             ExhaustQuota { .. } => "QUOTA_EXCEEDED",
             OriginDown => "ORIGIN_UNAVAILABLE",
-            OriginByIdUnsupported => "NOT_IMPLEMENTED",
             RejectKey { .. } => "KEY_INVALID",
             RejectExpiredKey => "KEY_EXPIRED",
             RejectRevokedKey => "KEY_REVOKED",
@@ -151,6 +155,7 @@ impl Refusal {
             DenyPermission { .. } => "PERMISSION_DENIED",
             DenyProject => "PROJECT_MISMATCH",
             DenyInactiveTemplate => "TEMPLATE_INACTIVE",
+            DenyChangedTemplate => "TEMPLATE_CHANGED",
             MissTemplate => "TEMPLATE_NOT_FOUND",
             MissRoute => "NOT_FOUND",
             RejectMethod { .. } => "METHOD_NOT_ALLOWED",
@@ -173,6 +178,9 @@ impl Refusal {
             RejectMultipart { reason } => format!("the multipart body: {reason}"),
             RejectUrl { reason } | FailUrl { reason } => format!("files_urls: {reason}"),
             RequireLength => "an upload needs a Content-Length header".into(),
+            RejectEncoding { encoding } => {
+                format!("a body in Content-Encoding {encoding:?} is not accepted")
+            }
             RejectLengthMismatch => {
                 "the body did not match its Content-Length; nothing was stored".into()
             }
@@ -186,9 +194,6 @@ impl Refusal {
             MissFile => "no file at this path".into(),
             ExhaustQuota { counter } => format!("the key's {counter} quota is used up"),
             OriginDown => "the storage origin could not be reached".into(),
-            OriginByIdUnsupported => {
-                "in origin mode, files are not addressed by id; address them by path".into()
-            }
             RejectKey { reason } => (*reason).into(),
             RejectExpiredKey => "the key has expired".into(),
             RejectRevokedKey => "the key has been revoked".into(),
@@ -202,6 +207,9 @@ impl Refusal {
             }
             DenyProject => "the key was issued for another project".into(),
             DenyInactiveTemplate => "the security template is deactivated or deleted".into(),
+            DenyChangedTemplate => {
+                "the security template was narrowed after this key was issued".into()
+            }
             MissTemplate => "no security template with this id in this project".into(),
             MissRoute => "no such endpoint".into(),
             RejectMethod { allow } => format!("this endpoint accepts {allow}"),
@@ -237,6 +245,7 @@ impl Refusal {
             RejectUrl { .. } => "Give an http or https URL of a public host.",
             FailUrl { .. } => "Check that the URL answers 200 with the file, within 10 seconds.",
             RequireLength => "Send the upload with its Content-Length.",
+            RejectEncoding { .. } => "Send the body as it is, without Content-Encoding.",
             RejectLengthMismatch => "Send exactly as many bytes as the Content-Length declares.",
             RejectFileSize { .. } => {
                 "Upload a smaller file, or use a key with a larger max_file_size."
@@ -249,7 +258,6 @@ impl Refusal {
             MissFile => "Check the path, e.g. with GET /{project}/v5/list?folder=/.",
             ExhaustQuota { .. } => "Request a new key.",
             OriginDown => "Retry shortly.",
-            OriginByIdUnsupported => "Use the path-addressed calls, or R2 mode.",
             RejectKey { .. } => "Send a valid key in the X-Filerobot-Key header.",
             RejectExpiredKey => "Request a new key from GET /{project}/key/{template}.",
             RejectRevokedKey => "Request a new key; this one was revoked by the operator.",
@@ -261,6 +269,7 @@ impl Refusal {
             DenyPermission { .. } => "Use a key whose permissions include the one named.",
             DenyProject => "Use a key issued for this project.",
             DenyInactiveTemplate => "Ask the operator to reactivate the security template.",
+            DenyChangedTemplate => "Get a new key: the template's rules changed.",
             MissTemplate => {
                 "Check the template id, e.g. with GET /{project}/v5/security-templates."
             }

@@ -164,6 +164,19 @@ impl Ask {
     }
 }
 
+/// A request body is read only as sent: its size is checked on the bytes
+/// stored, so a body in a `Content-Encoding` other than identity (a small
+/// gzip body that would inflate past `max_file_size`) is refused.
+pub fn check_encoding(content_encoding: Option<&str>) -> Result<(), Refusal> {
+    match content_encoding.map(str::trim) {
+        None | Some("") => Ok(()),
+        Some(e) if e.eq_ignore_ascii_case("identity") => Ok(()),
+        Some(e) => Err(Refusal::RejectEncoding {
+            encoding: e.chars().take(64).collect(),
+        }),
+    }
+}
+
 /// Largest JSON body of a move or meta call.
 pub const MAX_SMALL_BODY: usize = 8 * 1024;
 /// Largest file metadata, serialised: R2 keeps it as custom metadata.
@@ -237,6 +250,17 @@ mod tests {
             target,
             to: None,
             length: Some(1),
+        }
+    }
+
+    #[test]
+    fn only_identity_bodies() {
+        for ok in [None, Some(""), Some("identity"), Some(" Identity ")] {
+            assert!(check_encoding(ok).is_ok(), "{ok:?}");
+        }
+        for bad in ["gzip", "br", "deflate", "identity, gzip", "x"] {
+            let e = check_encoding(Some(bad)).unwrap_err();
+            assert_eq!((e.status(), e.code()), (415, "ENCODING_UNSUPPORTED"));
         }
     }
 

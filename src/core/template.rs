@@ -24,12 +24,13 @@ pub const DEFAULT_ISSUE_LIMIT_PER_MIN: u64 = 5;
 /// Longest description, in characters.
 pub const MAX_DESCRIPTION: usize = 1024;
 /// Fields the server sets; a body that names one is refused.
-const READ_ONLY: [&str; 5] = [
+const READ_ONLY: [&str; 6] = [
     "id",
     "created_at",
     "updated_at",
     "created_at_unix",
     "updated_at_unix",
+    "generation",
 ];
 
 fn default_expiration() -> Validity {
@@ -87,6 +88,13 @@ fn members(value: &mut Value, at: &str) -> Result<Map<String, Value>, Refusal> {
 }
 
 impl KeySpec {
+    /// Whether `new` takes away something this spec allowed: a permission,
+    /// part of a scope, a higher limit, a whitelisted range, country or
+    /// origin, or validity.
+    pub fn narrowed_by(&self, new: &KeySpec) -> bool {
+        self.policy.broader_than(&new.policy).is_some() || new.expiration() < self.expiration()
+    }
+
     /// The seconds from issue to expiry.
     pub fn expiration(&self) -> u64 {
         self.validity.expiration_duration.get()
@@ -221,6 +229,9 @@ pub struct Template {
     pub id: TemplateId,
     pub created_at: u64,
     pub updated_at: u64,
+    /// Counts the changes that narrowed the template; a key issued at an
+    /// earlier generation is refused (`TEMPLATE_CHANGED`).
+    pub generation: u64,
     pub body: TemplateBody,
 }
 
@@ -230,6 +241,8 @@ struct StoredHead {
     id: TemplateId,
     created_at_unix: u64,
     updated_at_unix: u64,
+    #[serde(default)]
+    generation: u64,
 }
 
 impl Template {
@@ -238,6 +251,7 @@ impl Template {
             id,
             created_at: now,
             updated_at: now,
+            generation: 0,
             body,
         }
     }
@@ -250,6 +264,7 @@ impl Template {
         out.insert("updated_at".into(), time::rfc3339(self.updated_at).into());
         out.insert("created_at_unix".into(), self.created_at.into());
         out.insert("updated_at_unix".into(), self.updated_at.into());
+        out.insert("generation".into(), self.generation.into());
         Value::Object(out)
     }
 
@@ -261,6 +276,7 @@ impl Template {
             id: head.id,
             created_at: head.created_at_unix,
             updated_at: head.updated_at_unix,
+            generation: head.generation,
             body: TemplateBody::from_json(Value::Object(rest))?,
         })
     }
@@ -275,11 +291,14 @@ impl Template {
         }
         let mut merged = Value::Object(self.body.filled());
         merge_patch(&mut merged, &canonical_names(patch));
+        let body = TemplateBody::from_json(merged)?;
+        let narrowed = self.body.spec.narrowed_by(&body.spec);
         Ok(Template {
             id: self.id.clone(),
             created_at: self.created_at,
             updated_at: now,
-            body: TemplateBody::from_json(merged)?,
+            generation: self.generation + u64::from(narrowed),
+            body,
         })
     }
 }
@@ -542,6 +561,64 @@ mod tests {
             Some(600)
         );
         assert_eq!(Template::from_stored(stored).unwrap(), t);
+    }
+
+    #[test]
+    fn a_narrowing_patch_moves_the_generation_and_nothing_else_does() {
+        let t = Template::create(
+            TemplateId::new([2; 16]),
+            TemplateBody::from_json(json!({
+                "description": "x",
+                "permissions": ["FILE_UPLOAD", "OBJECTS_LIST"],
+                "upload": {"dir_scope": ["/up/*"], "max": 10, "limit_per_min": 5, "max_file_size": 1000},
+                "listing": {"dir_scope": ["/up/*"]},
+                "restrictions": {"whitelist_ip_ranges": ["10.0.0.0/8"], "whitelist_countries": ["FR", "DE"]},
+                "allowed_origins": ["https://a.example", "https://b.example"],
+                "key_validity": {"expiration_duration": 600}
+            }))
+            .unwrap(),
+            1,
+        );
+        assert_eq!(t.generation, 0);
+        let narrowing = [
+            json!({"permissions": ["FILE_UPLOAD"]}),
+            json!({"upload": {"dir_scope": ["/up/a/*"]}}),
+            json!({"upload": {"max": 9}}),
+            json!({"upload": {"limit_per_min": 4}}),
+            json!({"upload": {"limit_per_source_ip": 3}}),
+            json!({"upload": {"max_file_size": 999}}),
+            json!({"listing": {"dir_scope": ["/up"]}}),
+            json!({"listing": {"max": 100}}),
+            json!({"restrictions": {"whitelist_ip_ranges": ["10.1.0.0/16"]}}),
+            json!({"restrictions": {"whitelist_countries": ["FR"]}}),
+            json!({"allowed_origins": ["https://a.example"]}),
+            json!({"key_validity": {"expiration_duration": 599}}),
+        ];
+        for patch in narrowing {
+            assert_eq!(t.patch(&patch, 2).unwrap().generation, 1, "{patch}");
+        }
+        let widening = [
+            json!({"description": "renamed"}),
+            json!({"permissions": ["FILE_UPLOAD", "OBJECTS_LIST", "FILE_DELETE"]}),
+            json!({"upload": {"dir_scope": ["/up/*", "/more/*"], "max": 11, "max_file_size": null}}),
+            json!({"restrictions": {"whitelist_ip_ranges": null}}),
+            json!({"allowed_origins": null}),
+            json!({"key_validity": {"expiration_duration": 601}}),
+            json!({"issue_limit_per_min": 1}),
+            json!({"active": false}),
+        ];
+        for patch in widening {
+            assert_eq!(t.patch(&patch, 2).unwrap().generation, 0, "{patch}");
+        }
+        let twice = t.patch(&json!({"upload": {"max": 5}}), 2).unwrap();
+        let twice = twice.patch(&json!({"upload": {"max": 4}}), 3).unwrap();
+        assert_eq!(twice.generation, 2);
+        let stored = Template::from_stored(twice.to_json()).unwrap();
+        assert_eq!(stored.generation, 2, "kept in storage");
+        assert!(
+            TemplateBody::from_json(json!({"generation": 0})).is_err(),
+            "set by the server only"
+        );
     }
 
     #[test]

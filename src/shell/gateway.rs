@@ -24,6 +24,7 @@ use crate::core::query::Query;
 use crate::core::refusal::Refusal;
 use crate::core::request::{
     Ask, FileMeta, MAX_SMALL_BODY, MetaBody, MoveBody, Operation, RenameBody, Target,
+    check_encoding,
 };
 use crate::core::route::{At, Call};
 use crate::core::scope::Scopes;
@@ -43,7 +44,10 @@ pub async fn key_state(env: &Env, key: &Verified, now_ms: u64) -> Result<KeyStat
     let revoked = revocation::is_revoked(env, key, now_ms).await?;
     let template = match (&key.template, revoked) {
         (_, true) | (None, _) => TemplateState::None,
-        (Some(id), false) => template_state::state(env, &key.project, id, now_ms).await?,
+        (Some(id), false) => {
+            let template = template_state::get(env, &key.project, id, now_ms).await?;
+            TemplateState::of(key, template.as_deref())
+        }
     };
     Ok(KeyState { revoked, template })
 }
@@ -128,6 +132,7 @@ pub async fn handle(
     // Steps 1 to 3 (or the API key) before anything else is read.
     let credential = auth::credential(req, env, &config, project).await?;
     let client = req.client();
+    check_encoding(req.header("Content-Encoding").as_deref())?;
     let query = Query::parse(req.query_string())?;
     let small = small_body(req, call).await?;
     let caller = match &credential {

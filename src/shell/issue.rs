@@ -12,6 +12,7 @@ use crate::core::attenuate::{attenuate, check_parent};
 use crate::core::config::Config;
 use crate::core::credential::Credential;
 use crate::core::credential::{HEADER, Presented};
+use crate::core::gateway::check_use;
 use crate::core::id::{KeyId, Project, TemplateId};
 use crate::core::introspection::KeyInfo;
 use crate::core::key::Verified;
@@ -137,7 +138,11 @@ pub async fn introspect(req: &Incoming, env: &Env, project: &Project) -> Result<
         });
     };
     let key = auth::check_sass(presented, &config, project, req.now_secs())?;
-    key_state(env, &key, req.now_ms()).await?.check()?;
+    check_use(
+        &key,
+        key_state(env, &key, req.now_ms()).await?,
+        &req.client(),
+    )?;
     let counters = introspection::counters(&key, &req.client());
     let states = if counters.is_empty() {
         Vec::new()
@@ -163,8 +168,11 @@ async fn key_in_query(req: &Incoming, env: &Env, project: &Project) -> Result<Ve
         });
     }
     let key = auth::check_sass(presented, &config, project, req.now_secs())?;
-    key_state(env, &key, req.now_ms()).await?.check()?;
-    key.policy.check_place(&req.client())?;
+    check_use(
+        &key,
+        key_state(env, &key, req.now_ms()).await?,
+        &req.client(),
+    )?;
     Ok(key)
 }
 
@@ -190,8 +198,11 @@ pub async fn meta_fields(
 ) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
     if let Credential::Sass(key) = auth::credential(req, env, &config, project).await? {
-        key_state(env, &key, req.now_ms()).await?.check()?;
-        key.policy.check_place(&req.client())?;
+        check_use(
+            &key,
+            key_state(env, &key, req.now_ms()).await?,
+            &req.client(),
+        )?;
     }
     Ok(response::success(
         200,

@@ -9,7 +9,6 @@ use std::rc::Rc;
 use worker::Env;
 
 use crate::core::cache::Cache;
-use crate::core::gateway::TemplateState;
 use crate::core::id::{Project, TemplateId};
 use crate::core::refusal::Refusal;
 use crate::core::template::Template;
@@ -41,19 +40,6 @@ pub async fn get(
         .map(Rc::new);
     CACHE.with_borrow_mut(|c| c.put(key, found.clone(), now_ms));
     Ok(found)
-}
-
-/// Whether keys issued from the template may be used.
-pub async fn state(
-    env: &Env,
-    project: &Project,
-    id: &TemplateId,
-    now_ms: u64,
-) -> Result<TemplateState, Refusal> {
-    Ok(match get(env, project, id, now_ms).await? {
-        Some(t) if t.body.active => TemplateState::Active,
-        _ => TemplateState::Inactive,
-    })
 }
 
 /// Drops the cached template this isolate just changed.

@@ -1,6 +1,7 @@
 // The red-team findings, each as a class of bug, against a real wrangler dev.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import {
   ROOT_KEY, assertError, call, createTemplate, freshProject, mintKey, signKey, startWorker, verifiedClaims,
@@ -55,5 +56,64 @@ describe('one reading only', () => {
     const listed = await call(worker.url, 'GET', `/${p}/v5/list?folder=/`, { key: ROOT_KEY });
     assert.equal(listed.status, 200);
     assert.deepEqual(listed.body.files, [], 'nothing stored');
+  });
+});
+
+describe('a narrowing template change', () => {
+  test('makes keys issued before it refuse with TEMPLATE_CHANGED; a widening one leaves them alone', async () => {
+    const p = freshProject();
+    const t = await createTemplate(worker.url, p, { permissions: ['FILE_UPLOAD', 'OBJECTS_LIST'], upload: { max: 10 } });
+    const issue = async () => (await call(worker.url, 'GET', `/${p}/key/${t.id}`, { headers: FROM })).body.key;
+    const patch = (body) => call(worker.url, 'PATCH', `/${p}/v5/security-templates/${t.id}`, { key: ROOT_KEY, body });
+    const before = await issue();
+    assert.equal((await put(p, '/a.txt', before)).status, 201);
+    const widened = await patch({ description: 'renamed', upload: { max: 20 }, permissions: ['FILE_UPLOAD', 'OBJECTS_LIST', 'FILE_DELETE'] });
+    assert.equal(widened.status, 200, widened.text);
+    assert.equal(widened.body.template.generation, 0);
+    assert.equal((await put(p, '/b.txt', before)).status, 201, 'a widening change leaves keys alone');
+    for (const [narrowing, generation] of [[{ upload: { max: 5 } }, 1], [{ permissions: ['FILE_UPLOAD'] }, 2]]) {
+      const key = await issue();
+      const r = await patch(narrowing);
+      assert.equal(r.body.template.generation, generation);
+      assertError(assert, await put(p, '/c.txt', key), 403, 'TEMPLATE_CHANGED');
+      assertError(assert, await call(worker.url, 'GET', `/${p}/v4/key/info?key=${key}`, { headers: FROM }), 403, 'TEMPLATE_CHANGED');
+    }
+    assertError(assert, await put(p, '/c.txt', before), 403, 'TEMPLATE_CHANGED');
+    const after = await issue();
+    assert.equal((await put(p, '/c.txt', after)).status, 201, 'a new key works');
+  });
+});
+
+describe('where a key may be used', () => {
+  test('holds for introspection and the key check too', async () => {
+    const p = freshProject();
+    const key = await mintKey(worker.url, p, {
+      permissions: ['OBJECTS_LIST'], restrictions: { whitelist_ip_ranges: ['10.0.0.0/8'], whitelist_countries: ['FR'] },
+      allowed_origins: ['https://app.example'],
+    });
+    const inside = { 'CF-Connecting-IP': '10.1.2.3', 'CF-IPCountry': 'FR', Origin: 'https://app.example' };
+    for (const path of [`/${p}/v5/key/introspect`, `/${p}/v4/key/info?key=${key}`]) {
+      assert.equal((await call(worker.url, 'GET', path, { key, headers: inside })).status, 200, path);
+      assertError(assert, await call(worker.url, 'GET', path, { key, headers: { ...inside, 'CF-Connecting-IP': '192.0.2.1' } }), 403, 'IP_NOT_ALLOWED');
+      assertError(assert, await call(worker.url, 'GET', path, { key, headers: { ...inside, 'CF-IPCountry': 'DE' } }), 403, 'COUNTRY_NOT_ALLOWED');
+      assertError(assert, await call(worker.url, 'GET', path, { key, headers: { ...inside, Origin: 'https://evil.example' } }), 403, 'ORIGIN_NOT_ALLOWED');
+    }
+  });
+});
+
+describe('encoded bodies', () => {
+  test('an upload in a Content-Encoding other than identity is refused, whatever its size once decoded', async () => {
+    const p = freshProject();
+    const key = await mintKey(worker.url, p, { permissions: ['FILE_UPLOAD'], upload: { max_file_size: 1000 } });
+    const bomb = gzipSync(Buffer.alloc(500_000));
+    assert.ok(bomb.length < 1000);
+    const r = await call(worker.url, 'PUT', `/${p}/v5/objects/bomb.bin`, { key, raw: bomb, headers: { ...FROM, 'Content-Encoding': 'gzip' } });
+    assertError(assert, r, 415, 'ENCODING_UNSUPPORTED');
+    const json = await call(worker.url, 'POST', `/${p}/v4/files?folder=/`, {
+      key, raw: gzipSync(JSON.stringify({ name: 'a.txt', data: Buffer.alloc(5000).toString('base64'), postactions: 'decode_base64' })),
+      headers: { ...FROM, 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
+    });
+    assertError(assert, json, 415, 'ENCODING_UNSUPPORTED');
+    assert.equal((await put(p, '/plain.bin', key, { 'Content-Encoding': 'identity' })).status, 201);
   });
 });

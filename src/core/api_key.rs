@@ -377,6 +377,23 @@ pub enum Principal {
 }
 
 impl Principal {
+    /// Whether this key may give `permissions` to what it makes: a SASS key
+    /// it mints, or a template it creates, changes or activates. An API key
+    /// gives nothing it does not hold itself.
+    pub fn may_give(&self, permissions: Permissions) -> Result<(), Refusal> {
+        let held = self.grant().permissions;
+        if permissions.is_subset(held) {
+            return Ok(());
+        }
+        Err(Refusal::DenyBroader {
+            field: "permissions".into(),
+            reason: format!(
+                "{} not held by the calling API key",
+                permissions.missing_from(held).join(", ")
+            ),
+        })
+    }
+
     pub fn grant(&self) -> Grant {
         match self {
             Principal::Root => Grant::everything(),
@@ -448,6 +465,39 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert_ne!(new_secret([1; 32]), new_secret([2; 32]));
+    }
+
+    #[test]
+    fn an_api_key_gives_only_what_it_holds() {
+        let k = ApiKey::create(
+            json!({"description": "cfg", "permissions": ["CONFIG_CHANGE", "FILE_UPLOAD"], "projects": ["a"]}),
+            &Principal::Root,
+            ApiKeyId::new([1; 16]),
+            &new_secret([3; 32]),
+            100,
+        )
+        .unwrap();
+        let key = Principal::Key(k);
+        let set = |p: &[Permission]| p.iter().fold(Permissions::default(), |s, p| s.with(*p));
+        assert_eq!(key.may_give(set(&[Permission::FileUpload])), Ok(()));
+        assert_eq!(key.may_give(set(&[])), Ok(()));
+        let e = key
+            .may_give(set(&[
+                Permission::FileUpload,
+                Permission::FileDelete,
+                Permission::ObjectsFetch,
+            ]))
+            .unwrap_err();
+        assert_eq!((e.status(), e.code()), (403, "KEY_TOO_BROAD"));
+        assert!(
+            e.message().contains("FILE_DELETE") && e.message().contains("OBJECTS_FETCH"),
+            "{}",
+            e.message()
+        );
+        assert_eq!(
+            Principal::Root.may_give(set(&[Permission::FileDelete])),
+            Ok(())
+        );
     }
 
     #[test]

@@ -107,6 +107,7 @@ pub async fn from_body(
             let actor =
                 auth::require(req, env, &config, Some(project), Permission::ConfigChange).await?;
             let spec = KeySpec::from_key_request(read_json(req, MAX_JSON_BODY).await?)?;
+            actor.may_give(spec.policy.permissions.set())?;
             let key_id = KeyId::new(random::bytes()?);
             let claims = issuance::claims(project, None, &spec, key_id, req.now_secs());
             audit::record(

@@ -50,6 +50,7 @@ fn record(req: &Incoming, actor: &Principal, action: &str, project: &Project, id
 pub async fn create(req: &Incoming, env: &Env, project: &Project) -> Result<Response, Refusal> {
     let actor = authorize(req, env, project, Permission::ConfigChange).await?;
     let body = TemplateBody::from_json(read_json(req, MAX_JSON_BODY).await?)?;
+    actor.may_give(body.spec.policy.permissions.set())?;
     let template = Template::create(TemplateId::new(random::bytes()?), body, req.now_secs());
     TemplateStore::open(env)?.put(project, &template).await?;
     record(req, &actor, "template.create", project, &template.id);
@@ -91,6 +92,7 @@ pub async fn patch(
     let updated = existing(&store, project, id)
         .await?
         .patch(&patch, req.now_secs())?;
+    actor.may_give(updated.body.spec.policy.permissions.set())?;
     store.put(project, &updated).await?;
     template_state::forget(project, id);
     record(req, &actor, "template.update", project, id);
@@ -126,7 +128,13 @@ pub async fn patch_many(req: &Incoming, env: &Env, project: &Project) -> Result<
     let store = TemplateStore::open(env)?;
     let mut before = Vec::with_capacity(bulk.ids.len());
     for id in &bulk.ids {
-        before.push(existing(&store, project, id).await?);
+        let template = existing(&store, project, id).await?;
+        // Deactivating only takes away; activating gives keys back their
+        // permissions, which the caller must hold.
+        if bulk.active {
+            actor.may_give(template.body.spec.policy.permissions.set())?;
+        }
+        before.push(template);
     }
     let mut written: Vec<&Template> = Vec::new();
     let mut after = Vec::with_capacity(before.len());

@@ -117,3 +117,30 @@ describe('encoded bodies', () => {
     assert.equal((await put(p, '/plain.bin', key, { 'Content-Encoding': 'identity' })).status, 201);
   });
 });
+
+describe('an API key gives only what it holds', () => {
+  test('to the keys it mints and the templates it creates, changes or activates', async () => {
+    const p = freshProject();
+    const made = await call(worker.url, 'POST', '/v5/api-keys', {
+      key: ROOT_KEY, body: { description: 'config only', permissions: ['CONFIG_CHANGE', 'FILE_UPLOAD'], projects: [p] },
+    });
+    assert.equal(made.status, 201, made.text);
+    const secret = made.body.secret;
+    const mint = (permissions) => call(worker.url, 'POST', `/${p}/key`, { key: secret, body: { data: { permissions } } });
+    assertError(assert, await mint(['FILE_UPLOAD', 'FILE_DELETE', 'OBJECTS_FETCH']), 403, 'KEY_TOO_BROAD');
+    const minted = await mint(['FILE_UPLOAD']);
+    assert.equal(minted.status, 200, minted.text);
+    assert.deepEqual(verifiedClaims(minted.body.key).claims.permissions, ['FILE_UPLOAD']);
+    const templates = `/${p}/v5/security-templates`;
+    assertError(assert, await call(worker.url, 'POST', templates, { key: secret, body: { permissions: ['OBJECTS_FETCH'] } }), 403, 'KEY_TOO_BROAD');
+    const own = await call(worker.url, 'POST', templates, { key: secret, body: { permissions: ['FILE_UPLOAD'] } });
+    assert.equal(own.status, 201, own.text);
+    assertError(assert, await call(worker.url, 'PATCH', `${templates}/${own.body.template.id}`, { key: secret, body: { permissions: ['FILE_UPLOAD', 'FILE_DELETE'] } }), 403, 'KEY_TOO_BROAD');
+    const broad = await createTemplate(worker.url, p, { permissions: ['FILE_DELETE'] });
+    assertError(assert, await call(worker.url, 'PATCH', `${templates}/${broad.id}`, { key: secret, body: { upload: { dir_scope: ['/*'] } } }), 403, 'KEY_TOO_BROAD');
+    assert.equal((await call(worker.url, 'PATCH', templates, { key: secret, body: { ids: [broad.id], active: false } })).status, 200, 'deactivating takes away');
+    assertError(assert, await call(worker.url, 'PATCH', templates, { key: secret, body: { ids: [broad.id], active: true } }), 403, 'KEY_TOO_BROAD');
+    const read = await call(worker.url, 'GET', `${templates}/${broad.id}`, { key: ROOT_KEY });
+    assert.equal(read.body.template.active, false);
+  });
+});

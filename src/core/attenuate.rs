@@ -11,17 +11,47 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::core::body::{drop_nulls, merge_patch, split_off, typed};
+use crate::core::counter::Limit;
 use crate::core::gateway::{KeyState, check_use};
 use crate::core::id::KeyId;
 use crate::core::key::{Claims, Verified};
+use crate::core::limiter::{Counter, LimiterName, Take};
+use crate::core::lineage::{self, Ancestor, Counted};
 use crate::core::permission::Permission;
 use crate::core::policy::Policy;
 use crate::core::refusal::Refusal;
 use crate::core::restriction::Client;
+use crate::core::restriction::counting_name;
 use crate::core::template::{KeySpec, canonical_names};
+use std::num::NonZeroU32;
 
 /// How many times a key can be attenuated in a chain.
 pub const MAX_LINEAGE: usize = 4;
+
+/// Keys one key may mint per minute for one client (IPv4, or IPv6 /64), as
+/// `GET /key` issues at most `issue_limit_per_min` (5 by default).
+pub const MINT_LIMIT_PER_MIN: u32 = 5;
+
+/// The count a mint from `parent` by `client` takes, in the limiter of the
+/// parent's lineage.
+pub fn mint_take(parent: &Verified, client: &Client, now_ms: u64) -> (LimiterName, Take) {
+    let root = lineage::root(&parent.lineage, &parent.key_id);
+    let counter = lineage::named(
+        &parent.key_id,
+        root,
+        Counter::Mint(counting_name(client.ip)),
+    );
+    let limit = Limit::Window {
+        limit: NonZeroU32::new(MINT_LIMIT_PER_MIN).unwrap_or(NonZeroU32::MIN),
+        window_ms: 60_000,
+    };
+    let take = Take {
+        counters: vec![(counter, limit)],
+        keep_until: now_ms + 60_000,
+        hits: NonZeroU32::MIN,
+    };
+    (lineage::limiter(&parent.lineage, &parent.key_id), take)
+}
 
 fn broader(field: &str, reason: impl Into<String>) -> Refusal {
     Refusal::DenyBroader {
@@ -96,7 +126,10 @@ pub fn attenuate(
         ));
     }
     let mut lineage = parent.lineage.clone();
-    lineage.push(parent.key_id.clone());
+    lineage.push(Ancestor {
+        key_id: parent.key_id.clone(),
+        limits: Counted::of(&parent.policy),
+    });
     Ok(Claims {
         project: parent.project.clone(),
         template: parent.template.clone(),
@@ -207,16 +240,59 @@ mod tests {
     }
 
     #[test]
+    fn minting_is_counted_per_key_and_client() {
+        let from = |ip: &str| Client {
+            ip: ip.parse().ok(),
+            country: Some("FR".into()),
+            origin: None,
+        };
+        let p = parent();
+        let (name, take) = mint_take(&p, &from("10.1.1.1"), 5_000);
+        assert_eq!(name, LimiterName::Key(p.key_id.clone()));
+        assert_eq!(take.counters.len(), 1);
+        assert_eq!(take.counters[0].0.to_string(), "mint 10.1.1.1");
+        assert_eq!(
+            take.counters[0].1,
+            Limit::Window {
+                limit: NonZeroU32::new(MINT_LIMIT_PER_MIN).unwrap(),
+                window_ms: 60_000
+            }
+        );
+        let c = verified(&child(json!({})).unwrap());
+        let (name, take) = mint_take(&c, &from("10.1.1.1"), 5_000);
+        assert_eq!(
+            name,
+            LimiterName::Key(p.key_id.clone()),
+            "in the root's limiter"
+        );
+        assert_eq!(
+            take.counters[0].0.to_string(),
+            format!("{}/mint 10.1.1.1", c.key_id)
+        );
+    }
+
+    #[test]
     fn absent_fields_inherit() {
         let c = child(json!({})).unwrap();
         let p = parent();
         assert_eq!(c.policy, p.policy);
-        assert_eq!(c.lineage, vec![p.key_id.clone()]);
+        let ids = |c: &Claims| {
+            c.lineage
+                .iter()
+                .map(|a| a.key_id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&c), vec![p.key_id.clone()]);
+        assert_eq!(
+            c.lineage[0].limits,
+            Counted::of(&p.policy),
+            "with its counted limits"
+        );
         assert_eq!(c.expires_at, p.expires_at);
         assert_eq!(c.template, p.template);
         let grandchild =
             attenuate(&verified(&c), json!({}), NOW + 100, KeyId::new([2; 16])).unwrap();
-        assert_eq!(grandchild.lineage, vec![p.key_id.clone(), c.key_id]);
+        assert_eq!(ids(&grandchild), vec![p.key_id.clone(), c.key_id]);
     }
 
     #[test]

@@ -21,13 +21,15 @@
 use std::num::NonZeroU32;
 
 use crate::core::counter::Limit;
+use crate::core::id::KeyId;
 use crate::core::id::Project;
 use crate::core::key::{self, Claims, KeyCache, Verified};
 use crate::core::limiter::{Counter, LimiterName, Take};
+use crate::core::lineage::{self, Counted};
 use crate::core::permission::Permission;
 use crate::core::refusal::Refusal;
 use crate::core::request::{Ask, Operation, Verb};
-use crate::core::restriction::{Client, counting_name};
+use crate::core::restriction::Client;
 use crate::core::signing::Keyring;
 use crate::core::template::Template;
 
@@ -202,7 +204,7 @@ pub fn admit(
     };
     let counted = (!counters.is_empty()).then(|| {
         (
-            LimiterName::Key(key.key_id.clone()),
+            lineage::limiter(&key.lineage, &key.key_id),
             Take {
                 counters,
                 keep_until: key::refused_from_ms(key.expires_at) + CLOCK_SKEW_MS,
@@ -216,48 +218,48 @@ pub fn admit(
     })
 }
 
-/// The counters an upload from `client` takes a hit from; empty when the key
-/// has none.
+/// Whose counters a key's calls take, in its lineage root's limiter: each
+/// ancestor's, oldest first, then its own.
+fn counting(key: &Verified) -> impl Iterator<Item = (&KeyId, Counted)> {
+    key.lineage
+        .iter()
+        .map(|a| (&a.key_id, a.limits))
+        .chain([(&key.key_id, Counted::of(&key.policy))])
+}
+
+fn counters_of(
+    key: &Verified,
+    each: impl Fn(&Counted) -> Vec<(Counter, Limit)>,
+    own_only: bool,
+) -> Vec<(Counter, Limit)> {
+    let root = lineage::root(&key.lineage, &key.key_id);
+    counting(key)
+        .filter(|(owner, _)| !own_only || *owner == &key.key_id)
+        .flat_map(|(owner, counted)| {
+            each(&counted)
+                .into_iter()
+                .map(move |(c, l)| (lineage::named(owner, root, c), l))
+        })
+        .collect()
+}
+
+/// The counters an upload from `client` takes a hit from (its ancestors'
+/// and its own); empty when none of them counts.
 pub fn upload_counters(key: &Verified, client: &Client) -> Vec<(Counter, Limit)> {
-    let up = &key.policy.upload;
-    let mut out = Vec::new();
-    if let Some(limit) = up.limit_per_min {
-        let window = Limit::Window {
-            limit: limit.count(),
-            window_ms: 60_000,
-        };
-        out.push((Counter::UploadPerMinute, window));
-    }
-    if let Some(limit) = up.max {
-        out.push((
-            Counter::UploadMax,
-            Limit::Total {
-                limit: limit.count(),
-            },
-        ));
-    }
-    if let Some(limit) = up.limit_per_source_ip {
-        out.push((
-            Counter::UploadPerSourceIp(counting_name(client.ip)),
-            Limit::Total {
-                limit: limit.count(),
-            },
-        ));
-    }
-    out
+    counters_of(key, |c| c.upload(client), false)
 }
 
 /// The counters every other call takes a hit from.
 pub fn listing_counters(key: &Verified) -> Vec<(Counter, Limit)> {
-    match key.policy.listing.max {
-        Some(limit) => vec![(
-            Counter::ListingMax,
-            Limit::Total {
-                limit: limit.count(),
-            },
-        )],
-        None => Vec::new(),
-    }
+    counters_of(key, Counted::listing, false)
+}
+
+/// The key's own counters (an upload's from `client`, then the listing's),
+/// as named in its lineage root's limiter.
+pub fn own_counters(key: &Verified, client: &Client) -> Vec<(Counter, Limit)> {
+    let mut own = counters_of(key, |c| c.upload(client), true);
+    own.extend(counters_of(key, Counted::listing, true));
+    own
 }
 
 /// Steps 7 to 9 for a permanent API secret key: no template, IP, country,
@@ -626,6 +628,84 @@ mod tests {
             TemplateState::of(&key, None),
             TemplateState::Inactive,
             "deleted"
+        );
+    }
+
+    #[test]
+    fn children_count_against_their_ancestors_in_one_take() {
+        use crate::core::attenuate::attenuate;
+        // A parent with upload.max 3 mints three children with max 3 each:
+        // together they store 3 files, not 9.
+        let parent = claims(json!({
+            "permissions": ["FILE_UPLOAD", "CONFIG_CHANGE"],
+            "upload": {"max": 3, "limit_per_min": 10}
+        }));
+        let ok = client("192.0.2.1", "FR");
+        let mut store = Store::default();
+        let mut stored = 0;
+        for n in 0..3u8 {
+            let child = attenuate(
+                &parent,
+                json!({"data": {"upload": {"max": 3}}}),
+                NOW,
+                KeyId::new([10 + n; 16]),
+            )
+            .unwrap();
+            let child = check_key(&sign(&child, ring().signer()), &ring(), &demo(), NOW).unwrap();
+            for _ in 0..3 {
+                let (name, take) = admit(&child, NONE, &ask(Verb::Upload, "/a"), &ok)
+                    .unwrap()
+                    .counted
+                    .unwrap();
+                assert_eq!(
+                    name,
+                    LimiterName::Key(parent.key_id.clone()),
+                    "the root's limiter"
+                );
+                let names: Vec<String> = take.counters.iter().map(|(c, _)| c.to_string()).collect();
+                assert_eq!(
+                    names,
+                    [
+                        "upload.limit_per_min".to_string(),
+                        "upload.max".into(),
+                        format!("{}/upload.limit_per_min", child.key_id),
+                        format!("{}/upload.max", child.key_id),
+                    ]
+                );
+                stored += u32::from(store.take(&take, NOW * 1000));
+            }
+        }
+        assert_eq!(stored, 3);
+        // A grandchild counts against both.
+        let child = attenuate(&parent, json!({"data": {}}), NOW, KeyId::new([20; 16])).unwrap();
+        let child = check_key(&sign(&child, ring().signer()), &ring(), &demo(), NOW).unwrap();
+        let grandchild = attenuate(
+            &child,
+            json!({"data": {"upload": {"max": 1}}}),
+            NOW,
+            KeyId::new([21; 16]),
+        )
+        .unwrap();
+        let grandchild =
+            check_key(&sign(&grandchild, ring().signer()), &ring(), &demo(), NOW).unwrap();
+        let (name, take) = admit(&grandchild, NONE, &ask(Verb::Upload, "/a"), &ok)
+            .unwrap()
+            .counted
+            .unwrap();
+        assert_eq!(name, LimiterName::Key(parent.key_id.clone()));
+        assert_eq!(take.counters.len(), 2 + 2 + 2);
+        assert!(!store.take(&take, NOW * 1000), "the root's quota is spent");
+        // Introspection shows the key's own counters only.
+        let own: Vec<String> = own_counters(&grandchild, &ok)
+            .iter()
+            .map(|(c, _)| c.to_string())
+            .collect();
+        assert_eq!(
+            own,
+            [
+                format!("{}/upload.limit_per_min", grandchild.key_id),
+                format!("{}/upload.max", grandchild.key_id)
+            ]
         );
     }
 

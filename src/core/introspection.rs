@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::core::counter::{CounterState, Limit};
-use crate::core::gateway::{listing_counters, upload_counters};
+use crate::core::gateway::own_counters;
 use crate::core::key::{Claims, Verified};
 use crate::core::limiter::Counter;
 use crate::core::restriction::Client;
@@ -33,9 +33,7 @@ impl KeyInfo {
 /// Every counter of the key, as seen by `client` (the per-IP counter is the
 /// caller's own).
 pub fn counters(key: &Verified, client: &Client) -> Vec<(Counter, Limit)> {
-    let mut counters = upload_counters(key, client);
-    counters.extend(listing_counters(key));
-    counters
+    own_counters(key, client)
 }
 
 /// One counter's limit and what is left of it.

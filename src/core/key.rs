@@ -29,6 +29,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 use crate::core::id::{KeyId, Project, TemplateId};
+use crate::core::lineage::Ancestor;
 use crate::core::permission::KeyPermissions;
 use crate::core::policy::{ListingLimits, Policy, Restrictions, UploadLimits};
 use crate::core::refusal::Refusal;
@@ -55,9 +56,9 @@ pub struct Claims {
     pub generation: u64,
     pub issued_at: u64,
     pub expires_at: u64,
-    /// The ids of the keys this one was attenuated from, oldest first;
-    /// revoking any of them revokes this key.
-    pub lineage: Vec<KeyId>,
+    /// The keys this one was attenuated from, oldest first: revoking any of
+    /// them revokes this key, and its counts are also counted against theirs.
+    pub lineage: Vec<Ancestor>,
     pub policy: Policy,
 }
 
@@ -77,7 +78,7 @@ struct ClaimsWire {
     issued_at: u64,
     expires_at: u64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    lineage: Vec<KeyId>,
+    lineage: Vec<Ancestor>,
     #[serde(default, skip_serializing_if = "KeyPermissions::is_empty")]
     permissions: KeyPermissions,
     #[serde(default, skip_serializing_if = "is_default")]

@@ -51,6 +51,10 @@ pub enum Counter {
     ListingMax,
     /// `issue_limit_per_min` of `GET /key`.
     Issue,
+    /// Keys minted from one key by one client (IPv4, or IPv6 /64).
+    Mint(String),
+    /// A counter of a descendant key, in its lineage root's limiter.
+    Of(KeyId, Box<Counter>),
 }
 
 impl Counter {
@@ -62,6 +66,8 @@ impl Counter {
             Counter::UploadPerSourceIp(_) => "upload.limit_per_source_ip",
             Counter::ListingMax => "listing.max",
             Counter::Issue => "issue_limit_per_min",
+            Counter::Mint(_) => "mint_limit_per_min",
+            Counter::Of(_, counter) => counter.field(),
         }
     }
 }
@@ -71,6 +77,8 @@ impl fmt::Display for Counter {
         match self {
             Counter::UploadPerSourceIp(client) => write!(f, "{} {client}", self.field()),
             Counter::Issue => f.write_str("issue"),
+            Counter::Mint(client) => write!(f, "mint {client}"),
+            Counter::Of(key, counter) => write!(f, "{key}/{counter}"),
             other => f.write_str(other.field()),
         }
     }
@@ -79,10 +87,19 @@ impl fmt::Display for Counter {
 impl TryFrom<String> for Counter {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
+        if let Some((key, rest)) = s.split_once('/')
+            && let Some(key) = KeyId::parse(key)
+        {
+            return Ok(Counter::Of(
+                key,
+                Box::new(Counter::try_from(rest.to_string())?),
+            ));
+        }
         Ok(match s.split_once(' ') {
             Some(("upload.limit_per_source_ip", client)) if !client.is_empty() => {
                 Counter::UploadPerSourceIp(client.to_string())
             }
+            Some(("mint", client)) if !client.is_empty() => Counter::Mint(client.to_string()),
             _ => match s.as_str() {
                 "upload.limit_per_min" => Counter::UploadPerMinute,
                 "upload.max" => Counter::UploadMax,
@@ -191,6 +208,25 @@ pub enum Call {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counter_names_read_back() {
+        let key = KeyId::new([0xab; 16]);
+        for c in [
+            Counter::UploadMax,
+            Counter::UploadPerSourceIp("2001:db8::/64".into()),
+            Counter::Mint("192.0.2.1".into()),
+            Counter::Of(
+                key.clone(),
+                Box::new(Counter::UploadPerSourceIp("2001:db8::/64".into())),
+            ),
+            Counter::Of(key.clone(), Box::new(Counter::Mint("x".into()))),
+        ] {
+            assert_eq!(Counter::try_from(c.to_string()), Ok(c.clone()), "{c}");
+        }
+        assert!(Counter::try_from(format!("{key}/nothing")).is_err());
+        assert!(Counter::try_from("mint ".to_string()).is_err());
+    }
 
     #[test]
     fn names() {

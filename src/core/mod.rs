@@ -19,6 +19,7 @@ pub mod introspection;
 pub mod issuance;
 pub mod key;
 pub mod limiter;
+pub mod lineage;
 pub mod listing;
 pub mod origin;
 pub mod path;

@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 use worker::{Context, Env, Response};
 
-use crate::core::attenuate::{attenuate, check_parent};
+use crate::core::attenuate::{attenuate, check_parent, mint_take};
 use crate::core::config::Config;
 use crate::core::credential::Credential;
 use crate::core::credential::{HEADER, Presented};
@@ -17,7 +17,7 @@ use crate::core::id::{KeyId, Project, TemplateId};
 use crate::core::introspection::KeyInfo;
 use crate::core::key::Verified;
 use crate::core::key::{self, Claims};
-use crate::core::limiter::LimiterName;
+use crate::core::lineage;
 use crate::core::permission::Permission;
 use crate::core::query::Query;
 use crate::core::refusal::Refusal;
@@ -127,6 +127,8 @@ pub async fn from_body(
     check_parent(&parent, state, &req.client())?;
     let body = read_json(req, MAX_JSON_BODY).await?;
     let claims = attenuate(&parent, body, req.now_secs(), KeyId::new(random::bytes()?))?;
+    let (name, take) = mint_take(&parent, &req.client(), req.now_ms());
+    limiter::take(env, &name, take).await?;
     issue(req, env, ctx, &config, claims)
 }
 
@@ -149,7 +151,7 @@ pub async fn introspect(req: &Incoming, env: &Env, project: &Project) -> Result<
         Vec::new()
     } else {
         let names = counters.iter().map(|(c, _)| c.clone()).collect();
-        limiter::peek(env, &LimiterName::Key(key.key_id.clone()), names).await?
+        limiter::peek(env, &lineage::limiter(&key.lineage, &key.key_id), names).await?
     };
     let report = introspection::report(&key, &counters, &states, req.now_ms());
     Ok(response::success_of(200, &report))

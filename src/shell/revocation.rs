@@ -114,7 +114,12 @@ pub async fn revoke(
 
 /// Whether the key of `claims`, or any key it was attenuated from, is revoked.
 pub async fn is_revoked(env: &Env, claims: &Claims, now_ms: u64) -> Result<bool, Refusal> {
-    for id in claims.lineage.iter().chain([&claims.key_id]) {
+    for id in claims
+        .lineage
+        .iter()
+        .map(|a| &a.key_id)
+        .chain([&claims.key_id])
+    {
         let name = format!("{}/{id}", claims.project);
         let revoked = match REVOKED.with_borrow(|c| c.get(&name, now_ms)) {
             Some(revoked) => revoked,

@@ -144,3 +144,37 @@ describe('an API key gives only what it holds', () => {
     assert.equal(read.body.template.active, false);
   });
 });
+
+describe('attenuated keys', () => {
+  test('count against every ancestor: three children of a key with upload.max 3 store 3 files in all', async () => {
+    const p = freshProject();
+    const parent = await mintKey(worker.url, p, { permissions: ['FILE_UPLOAD', 'CONFIG_CHANGE'], upload: { max: 3 } });
+    const children = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await call(worker.url, 'POST', `/${p}/key`, { key: parent, headers: FROM, body: { data: { upload: { max: 3 } } } });
+      assert.equal(r.status, 200, r.text);
+      children.push(r.body.key);
+    }
+    const statuses = [];
+    for (const [i, child] of children.entries()) {
+      for (let n = 0; n < 3; n++) statuses.push((await put(p, `/c${i}-${n}.txt`, child)).status);
+    }
+    assert.equal(statuses.filter((s) => s === 201).length, 3, JSON.stringify(statuses));
+    assert.equal(statuses.filter((s) => s === 429).length, 6);
+    assertError(assert, await put(p, '/parent.txt', parent), 429, 'QUOTA_EXCEEDED');
+    const grandchild = await call(worker.url, 'POST', `/${p}/key`, { key: children[0], headers: FROM, body: { data: { permissions: ['FILE_UPLOAD'] } } });
+    assert.equal(grandchild.status, 200, grandchild.text);
+    assertError(assert, await put(p, '/grandchild.txt', grandchild.body.key), 429, 'QUOTA_EXCEEDED');
+  });
+
+  test('minting from a key is rate-limited per client, like GET /key', async () => {
+    const p = freshProject();
+    const parent = await mintKey(worker.url, p, { permissions: ['FILE_UPLOAD', 'CONFIG_CHANGE'] });
+    const mint = (headers = FROM) => call(worker.url, 'POST', `/${p}/key`, { key: parent, headers, body: { data: {} } });
+    for (let i = 0; i < 5; i++) assert.equal((await mint()).status, 200);
+    const refused = await mint();
+    assertError(assert, refused, 429, 'RATE_LIMITED');
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    assert.equal((await mint({ ...FROM, 'CF-Connecting-IP': '192.0.2.77' })).status, 200, 'another client has its own count');
+  });
+});

@@ -195,7 +195,7 @@ describe('attenuation', () => {
     assert.equal(claims.upload.limit_per_min, 10, 'inherited');
     assert.deepEqual(claims.restrictions, parentData.restrictions, 'inherited');
     assert.equal(claims.expires_at, parentClaims.expires_at);
-    assert.deepEqual(claims.lineage, [parentClaims.key_id]);
+    assert.deepEqual(claims.lineage, [{ key_id: parentClaims.key_id, upload_limit_per_min: 10, upload_limit_per_source_ip: 5, upload_max: 20, listing_max: 30 }], 'the parent, with the limits its counters enforce');
     assert.equal((await put(p, '/up/child/a.txt', r.body.key)).status, 201);
     assertError(assert, await put(p, '/up/other/a.txt', r.body.key), 403, 'SCOPE_DENIED');
     assertError(assert, await put(p, '/up/child/b.txt', r.body.key), 429, 'QUOTA_EXCEEDED');

@@ -293,6 +293,36 @@ mod tests {
     /// changes, keys minted from now on change shape: keep the old vector
     /// as a compatibility test, as `key_vector_sorted.txt` is.
     #[test]
+    fn signed_claims_with_duplicate_members_are_refused() {
+        // Correctly signed, so only the claims' decoding can refuse them.
+        let ring = Keyring::parse("k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
+        let good = serde_json::to_string(&claims()).unwrap();
+        let sign_json = |json: &str| {
+            let signed = format!("{PREFIX}k1__{}", URL_SAFE_NO_PAD.encode(json));
+            let tag = URL_SAFE_NO_PAD.encode(ring.signer().tag(signed.as_bytes()));
+            format!("{signed}__{tag}")
+        };
+        assert!(verify(&sign_json(&good), &ring, 1_795_323_661).is_ok());
+        let dupes = [
+            good.replacen("{", r#"{"project":"other","#, 1),
+            good.replacen(r#""upload":{"#, r#""upload":{"max":99,"#, 1),
+            good.replacen(
+                r#""expires_at":"#,
+                r#""expires_at":99999999999,"expires_at":"#,
+                1,
+            ),
+        ];
+        for json in dupes {
+            assert_ne!(json, good);
+            assert_eq!(
+                verify(&sign_json(&json), &ring, 1_795_323_661).unwrap_err(),
+                MALFORMED,
+                "{json}"
+            );
+        }
+    }
+
+    #[test]
     fn test_vector() {
         let key = sign(&claims(), ring(&format!("k1:{SECRET_A}")).signer());
         assert_eq!(key, include_str!("key_vector.txt").trim());

@@ -188,6 +188,7 @@ mod tests {
             format!(r#"{{"key_id":{id:?},"upload_max":0}}"#),
             format!(r#"{{"key_id":{id:?},"other":1}}"#),
             r#""not-a-key-id""#.to_string(),
+            format!(r#"{{"key_id":{id:?},"upload_max":3,"upload_max":1}}"#),
         ] {
             assert!(serde_json::from_str::<Ancestor>(&bad).is_err(), "{bad}");
         }

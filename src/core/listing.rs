@@ -139,8 +139,9 @@ impl ListQuery {
     }
 }
 
-/// Whether the key may see the folder `dir`: every folder, for API keys.
-fn visible(dir: &Dir, scopes: Option<&Scopes>) -> bool {
+/// Whether the key may see the folder `dir`: every folder, for API keys. A
+/// folder the key may not list is not shown, not even by name.
+pub fn visible(dir: &Dir, scopes: Option<&Scopes>) -> bool {
     scopes.is_none_or(|s| s.allows(dir))
 }
 

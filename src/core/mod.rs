@@ -31,6 +31,7 @@ pub mod request;
 pub mod restriction;
 pub mod route;
 pub mod scope;
+pub mod serving;
 pub mod signing;
 pub mod template;
 pub mod text;

@@ -86,6 +86,21 @@ impl IpRange {
             Some(_) => return Err(bad()),
             None => IpNet::from(addr),
         };
+        // Said as meant, or refused: never silently rewritten.
+        if net != net.trunc() {
+            return Err(format!(
+                "{text:?} has host bits set: the range is {}",
+                net.trunc()
+            ));
+        }
+        if let IpNet::V6(v6) = net
+            && v6.addr().to_ipv4_mapped().is_some()
+            && v6.prefix_len() < 96
+        {
+            return Err(format!(
+                "{text:?} is an IPv4-mapped range with a prefix under 96: it would cover more than IPv4 addresses"
+            ));
+        }
         Ok(IpRange(canonical_net(net)))
     }
 }
@@ -313,11 +328,21 @@ mod tests {
     }
 
     #[test]
-    fn host_bits_are_cleared() {
+    fn ranges_are_taken_as_said_or_refused() {
         assert_eq!(
-            serde_json::to_value(ranges(&["10.1.2.3/8"])).unwrap(),
-            json!(["10.0.0.0/8"])
+            serde_json::to_value(ranges(&["10.0.0.0/8", "10.1.2.3", "2001:db8::/32"])).unwrap(),
+            json!(["10.0.0.0/8", "10.1.2.3/32", "2001:db8::/32"])
         );
+        for bad in [
+            "10.1.2.3/8",
+            "192.0.2.1/24",
+            "2001:db8::1/32",
+            "::ffff:192.0.2.0/84",
+            "::ffff:0.0.0.0/95",
+        ] {
+            let e = IpRange::parse(bad).unwrap_err();
+            assert!(e.contains(bad), "{e}");
+        }
     }
 
     #[test]

@@ -28,6 +28,7 @@ use crate::core::request::{
 };
 use crate::core::route::{At, Call};
 use crate::core::scope::Scopes;
+use crate::core::serving;
 use crate::core::upload::media_type;
 use crate::shell::body::read_json;
 use crate::shell::filerobot::{self, Listing};
@@ -374,9 +375,20 @@ async fn forward(
     {
         origin::forget(f.project, id);
     }
-    match (f.call, &f.allowed.scopes) {
-        (Call::Files | Call::Folders, Some(scopes)) => {
+    match (f.call, &f.allowed.scopes, &f.allowed.operation) {
+        (Call::Files | Call::Folders | Call::ListFolder, Some(scopes), _) => {
             origin::filtered_listing(answer, scopes).await
+        }
+        // A stored file, served by the origin: as hardened as from R2.
+        (Call::Get, _, Operation::Fetch { path }) => {
+            let content_type = answer
+                .headers()
+                .get("Content-Type")
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            let extra = serving::headers(&content_type, path.name());
+            Ok(response::rebuild_with(answer, &extra))
         }
         _ => Ok(response::rebuild(answer)),
     }
@@ -467,7 +479,16 @@ async fn perform(
                 query.one(&["cursor"])?.map(str::to_string),
                 query.one(&["limit"])?.and_then(|l| l.parse().ok()),
             );
-            storage::perform(files, req, project, &allowed.operation, small.meta, page).await
+            storage::perform(
+                files,
+                req,
+                project,
+                &allowed.operation,
+                small.meta,
+                page,
+                scopes,
+            )
+            .await
         }
     }
 }

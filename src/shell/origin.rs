@@ -165,7 +165,17 @@ pub async fn filtered_listing(mut answer: Response, scopes: &Scopes) -> Result<R
     let mut removed = 0u64;
     if let Some(files) = body.get_mut("files").and_then(Value::as_array_mut) {
         let before = files.len();
-        files.retain(|f| allowed(f.get("folder").and_then(Value::as_str)));
+        // A Filerobot file names its folder; an object of the own API, its path.
+        files.retain(|f| match f.get("folder").and_then(Value::as_str) {
+            Some(folder) => allowed(Some(folder)),
+            None => allowed(
+                f.get("path")
+                    .and_then(Value::as_str)
+                    .and_then(|p| FilePath::parse(p.to_string()).ok())
+                    .map(|p| p.parent().to_string())
+                    .as_deref(),
+            ),
+        });
         removed = (before - files.len()) as u64;
         if let Some(total) = body
             .get_mut("info")
@@ -177,7 +187,7 @@ pub async fn filtered_listing(mut answer: Response, scopes: &Scopes) -> Result<R
     }
     if let Some(folders) = body.get_mut("folders").and_then(Value::as_array_mut) {
         let before = folders.len();
-        folders.retain(|f| allowed(f.get("path").and_then(Value::as_str)));
+        folders.retain(|f| allowed(f.get("path").and_then(Value::as_str).or(f.as_str())));
         let gone = (before - folders.len()) as u64;
         if let Some(total) = body.get_mut("total")
             && let Some(n) = total.as_u64()

@@ -78,10 +78,18 @@ pub fn finish(result: Result<Response, Refusal>) -> Response {
 /// the CORS headers (an origin's own `Access-Control-Allow-Origin` is kept);
 /// the body streams through.
 pub fn rebuild(response: Response) -> Response {
+    rebuild_with(response, &[])
+}
+
+/// `rebuild`, with `extra` headers set over the response's own.
+pub fn rebuild_with(response: Response, extra: &[(&str, String)]) -> Response {
     let headers = match web_sys::Headers::new_with_headers(&response.headers().0) {
         Ok(copy) => Headers(copy),
         Err(_) => Headers::new(),
     };
+    for (name, value) in extra {
+        let _ = headers.set(name, value);
+    }
     if !headers.has("Access-Control-Allow-Origin").unwrap_or(false) {
         let _ = headers.set("Access-Control-Allow-Origin", "*");
     }

@@ -9,8 +9,12 @@ use worker::{Headers, Object, Response, ResponseBuilder};
 
 use crate::core::file_record::FileRecord;
 use crate::core::id::Project;
+use crate::core::listing;
+use crate::core::path::Dir;
 use crate::core::refusal::Refusal;
 use crate::core::request::{FileMeta, Operation};
+use crate::core::scope::Scopes;
+use crate::core::serving;
 use crate::core::time;
 use crate::core::upload::{Received, Sink};
 use crate::shell::files::{Files, down, meta_value, record_of};
@@ -49,6 +53,7 @@ pub async fn perform(
     op: &Operation,
     meta: Option<FileMeta>,
     page: (Option<String>, Option<u32>),
+    scopes: Option<&Scopes>,
 ) -> Result<Response, Refusal> {
     let bucket = files.bucket();
     match op {
@@ -137,6 +142,14 @@ pub async fn perform(
             }
             let _ = headers.set("Content-Length", &object.size().to_string());
             let _ = headers.set("ETag", &object.http_etag());
+            let content_type = headers
+                .get("Content-Type")
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            for (name, value) in serving::headers(&content_type, path.name()) {
+                let _ = headers.set(name, &value);
+            }
             let builder = ResponseBuilder::new()
                 .with_status(200)
                 .with_headers(headers);
@@ -202,12 +215,16 @@ pub async fn perform(
             let folders: Vec<String> = listed
                 .delimited_prefixes()
                 .iter()
-                .map(|p| {
-                    p.strip_prefix(project.as_str())
+                .filter_map(|p| {
+                    let dir = p
+                        .strip_prefix(project.as_str())
                         .unwrap_or(p)
                         .trim_end_matches('/')
-                        .to_string()
+                        .to_string();
+                    Dir::parse(dir).ok()
                 })
+                .filter(|d| listing::visible(d, scopes))
+                .map(String::from)
                 .collect();
             let cursor = if listed.truncated() {
                 listed.cursor()

@@ -178,3 +178,69 @@ describe('attenuated keys', () => {
     assert.equal((await mint({ ...FROM, 'CF-Connecting-IP': '192.0.2.77' })).status, 200, 'another client has its own count');
   });
 });
+
+describe('stored files', () => {
+  test('are served with nosniff and a sandbox, and active types as attachments', async () => {
+    const p = freshProject();
+    const key = await mintKey(worker.url, p, { permissions: ['FILE_UPLOAD', 'OBJECTS_FETCH'] });
+    const cases = [
+      ['page.html', 'text/html', '<script>alert(document.cookie)</script>', true],
+      ['img.svg', 'image/svg+xml', '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', true],
+      ['feed.xml', 'application/xml', '<a/>', true],
+      ['app.js', 'text/javascript', 'alert(1)', true],
+      ['photo.png', 'image/png', 'png', false],
+      ['notes.txt', 'text/plain', 'hi', false],
+    ];
+    for (const [name, type, body, attachment] of cases) {
+      const up = await call(worker.url, 'PUT', `/${p}/v5/objects/${name}`, { key, raw: body, headers: { ...FROM, 'Content-Type': type } });
+      assert.equal(up.status, 201, up.text);
+      const r = await fetch(`${worker.url}/${p}/v5/objects/${name}`, { headers: { 'X-Filerobot-Key': key, ...FROM } });
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get('x-content-type-options'), 'nosniff', name);
+      assert.equal(r.headers.get('content-security-policy'), 'sandbox', name);
+      assert.equal((r.headers.get('content-disposition') ?? '').startsWith('attachment'), attachment, name);
+      assert.equal(await r.text(), body);
+    }
+  });
+});
+
+describe('smaller findings', () => {
+  test('an exact scope does not list the names of the folders below it', async () => {
+    const p = freshProject();
+    for (const path of ['/a/file.txt', '/a/secret/x.txt', '/a/other/y.txt']) {
+      assert.equal((await put(p, path, ROOT_KEY)).status, 201);
+    }
+    const key = await mintKey(worker.url, p, { permissions: ['OBJECTS_LIST'], listing: { dir_scope: ['/a'] } });
+    const own = await call(worker.url, 'GET', `/${p}/v5/list?folder=/a`, { key, headers: FROM });
+    assert.equal(own.status, 200, own.text);
+    assert.deepEqual(own.body.files.map((f) => f.path), ['/a/file.txt']);
+    assert.deepEqual(own.body.folders, []);
+    const all = await call(worker.url, 'GET', `/${p}/v5/list?folder=/a`, { key: ROOT_KEY });
+    assert.deepEqual(all.body.folders.sort(), ['/a/other', '/a/secret'], 'an API key sees them');
+    const filerobot = await call(worker.url, 'GET', `/${p}/v5/folders?folder=/a`, { key, headers: FROM });
+    assert.deepEqual(filerobot.body.folders, []);
+  });
+
+  test('an IP range with host bits, or an IPv4-mapped range under /96, is refused, not rewritten', async () => {
+    const p = freshProject();
+    for (const range of ['10.1.2.3/8', '::ffff:192.0.2.0/84', '2001:db8::1/32']) {
+      const r = await call(worker.url, 'POST', `/${p}/key`, { key: ROOT_KEY, body: { data: { restrictions: { whitelist_ip_ranges: [range] } } } });
+      assertError(assert, r, 400, 'INVALID_FIELD');
+      assert.match(r.body.msg, /restrictions\.whitelist_ip_ranges/);
+      const t = await call(worker.url, 'POST', `/${p}/v5/security-templates`, { key: ROOT_KEY, body: { restrictions: { whitelist_ip_ranges: [range] } } });
+      assertError(assert, t, 400, 'INVALID_FIELD');
+    }
+    const fine = await call(worker.url, 'POST', `/${p}/key`, { key: ROOT_KEY, body: { data: { restrictions: { whitelist_ip_ranges: ['10.0.0.0/8', '::ffff:192.0.2.0/120'] } } } });
+    assert.equal(fine.status, 200, fine.text);
+    assert.deepEqual(verifiedClaims(fine.body.key).claims.restrictions.whitelist_ip_ranges, ['10.0.0.0/8', '192.0.2.0/24']);
+  });
+
+  test('JSON with duplicate keys is refused in bodies', async () => {
+    const p = freshProject();
+    const raw = '{"data":{"permissions":["FILE_UPLOAD"],"permissions":["FILE_DELETE"]}}';
+    const r = await call(worker.url, 'POST', `/${p}/key`, { key: ROOT_KEY, raw, headers: { 'Content-Type': 'application/json' } });
+    assertError(assert, r, 400, 'INVALID_JSON');
+    const t = await call(worker.url, 'POST', `/${p}/v5/security-templates`, { key: ROOT_KEY, raw: '{"upload":{"max":1,"max":100}}', headers: { 'Content-Type': 'application/json' } });
+    assertError(assert, t, 400, 'INVALID_JSON');
+  });
+});

@@ -63,7 +63,7 @@ fn claims() -> Claims {
     Claims {
         project: Project::parse("demo").expect("a project"),
         template: TemplateId::parse("SECU_DE0000000000000000000000000000DE"),
-        key_id: KeyId::new([7; 16]),
+        key_id: KeyId::issued(NOW + spec.expiration(), [7; 12]),
         generation: 0,
         issued_at: NOW,
         expires_at: NOW + spec.expiration(),

@@ -86,7 +86,7 @@ pub fn attenuate(
     parent: &Verified,
     request: Value,
     now: u64,
-    key_id: KeyId,
+    random: [u8; 12],
 ) -> Result<Claims, Refusal> {
     let request: Request = typed(request, "")?;
     let data = match request.data {
@@ -133,7 +133,7 @@ pub fn attenuate(
     Ok(Claims {
         project: parent.project.clone(),
         template: parent.template.clone(),
-        key_id,
+        key_id: KeyId::issued(expires_at, random),
         generation: parent.generation,
         issued_at: now,
         expires_at,
@@ -172,7 +172,7 @@ mod tests {
         verified(&Claims {
             project: Project::parse("demo").unwrap(),
             template: TemplateId::parse("SECU_3268740E1C82464B9BC350D868F966CB"),
-            key_id: KeyId::new([9; 16]),
+            key_id: KeyId::issued(NOW + 600, [9; 12]),
             generation: 0,
             issued_at: NOW,
             expires_at: NOW + 600,
@@ -182,12 +182,7 @@ mod tests {
     }
 
     fn child(data: Value) -> Result<Claims, Refusal> {
-        attenuate(
-            &parent(),
-            json!({ "data": data }),
-            NOW + 100,
-            KeyId::new([1; 16]),
-        )
+        attenuate(&parent(), json!({ "data": data }), NOW + 100, [1; 12])
     }
 
     #[test]
@@ -228,7 +223,7 @@ mod tests {
             &parent(),
             json!({"data": {"permissions": ["FILE_UPLOAD"]}}),
             NOW,
-            KeyId::new([3; 16]),
+            [3; 12],
         )
         .unwrap();
         assert_eq!(
@@ -290,8 +285,7 @@ mod tests {
         );
         assert_eq!(c.expires_at, p.expires_at);
         assert_eq!(c.template, p.template);
-        let grandchild =
-            attenuate(&verified(&c), json!({}), NOW + 100, KeyId::new([2; 16])).unwrap();
+        let grandchild = attenuate(&verified(&c), json!({}), NOW + 100, [2; 12]).unwrap();
         assert_eq!(ids(&grandchild), vec![p.key_id.clone(), c.key_id]);
     }
 
@@ -390,12 +384,10 @@ mod tests {
     fn chains_are_bounded() {
         let mut key = parent();
         for i in 0..MAX_LINEAGE {
-            key = verified(&attenuate(&key, json!({}), NOW, KeyId::new([i as u8; 16])).unwrap());
+            key = verified(&attenuate(&key, json!({}), NOW, [i as u8; 12]).unwrap());
         }
         assert_eq!(
-            attenuate(&key, json!({}), NOW, KeyId::new([7; 16]))
-                .unwrap_err()
-                .code(),
+            attenuate(&key, json!({}), NOW, [7; 12]).unwrap_err().code(),
             "KEY_TOO_BROAD"
         );
     }

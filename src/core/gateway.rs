@@ -317,7 +317,7 @@ mod tests {
         Claims {
             project: demo(),
             template: None,
-            key_id: KeyId::new([1; 16]),
+            key_id: KeyId::issued(NOW + spec.expiration(), [1; 12]),
             generation: 0,
             issued_at: NOW,
             expires_at: NOW + spec.expiration(),
@@ -648,7 +648,7 @@ mod tests {
                 &parent,
                 json!({"data": {"upload": {"max": 3}}}),
                 NOW,
-                KeyId::new([10 + n; 16]),
+                [10 + n; 12],
             )
             .unwrap();
             let child = check_key(&sign(&child, ring().signer()), &ring(), &demo(), NOW).unwrap();
@@ -677,13 +677,13 @@ mod tests {
         }
         assert_eq!(stored, 3);
         // A grandchild counts against both.
-        let child = attenuate(&parent, json!({"data": {}}), NOW, KeyId::new([20; 16])).unwrap();
+        let child = attenuate(&parent, json!({"data": {}}), NOW, [20; 12]).unwrap();
         let child = check_key(&sign(&child, ring().signer()), &ring(), &demo(), NOW).unwrap();
         let grandchild = attenuate(
             &child,
             json!({"data": {"upload": {"max": 1}}}),
             NOW,
-            KeyId::new([21; 16]),
+            [21; 12],
         )
         .unwrap();
         let grandchild =

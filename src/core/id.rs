@@ -157,8 +157,26 @@ impl FileId {
 }
 
 impl KeyId {
+    /// An id of 16 arbitrary bytes (for names and tests); an issued key's id
+    /// is made by `issued`.
     pub fn new(random: [u8; 16]) -> KeyId {
         KeyId(hex::lower(&random))
+    }
+
+    /// The id of a key that expires at `expires_at` (Unix seconds): the
+    /// expiry as 4 big-endian bytes, then 12 random bytes (96 bits). A
+    /// revocation by id alone thus knows how long the key can live, without
+    /// a record of each issued key.
+    pub fn issued(expires_at: u64, random: [u8; 12]) -> KeyId {
+        let mut bytes = [0u8; 16];
+        bytes[..4].copy_from_slice(&(expires_at.min(u64::from(u32::MAX)) as u32).to_be_bytes());
+        bytes[4..].copy_from_slice(&random);
+        KeyId(hex::lower(&bytes))
+    }
+
+    /// The expiry the id carries (its first 4 bytes).
+    pub fn expires_at(&self) -> u64 {
+        u64::from_str_radix(&self.0[..8], 16).unwrap_or(0)
     }
 }
 
@@ -198,6 +216,10 @@ mod tests {
     fn key_ids() {
         let id = KeyId::new([7; 16]);
         assert_eq!(id.as_str(), "07070707070707070707070707070707");
+        let issued = KeyId::issued(1_795_324_861, [0xab; 12]);
+        assert_eq!(issued.as_str(), "6b027bbdabababababababababababab");
+        assert_eq!(issued.expires_at(), 1_795_324_861);
+        assert_eq!(KeyId::parse(issued.as_str()), Some(issued));
         assert!(KeyId::parse("0123456789abcdef0123456789abcdef").is_some());
         assert!(KeyId::parse("0123456789ABCDEF0123456789ABCDEF").is_none());
         assert!(KeyId::parse("nope").is_none());

@@ -100,7 +100,7 @@ mod tests {
         let claims = Claims {
             project: Project::parse("demo").unwrap(),
             template: None,
-            key_id: KeyId::new([1; 16]),
+            key_id: KeyId::issued(2_000, [1; 12]),
             generation: 0,
             issued_at: 1_000,
             expires_at: 2_000,

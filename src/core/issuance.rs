@@ -57,16 +57,17 @@ pub fn claims(
     project: &Project,
     template: Option<&Template>,
     spec: &KeySpec,
-    key_id: KeyId,
+    random: [u8; 12],
     now: u64,
 ) -> Claims {
+    let expires_at = now + spec.expiration();
     Claims {
         project: project.clone(),
         template: template.map(|t| t.id.clone()),
-        key_id,
+        key_id: KeyId::issued(expires_at, random),
         generation: template.map_or(0, |t| t.generation),
         issued_at: now,
-        expires_at: now + spec.expiration(),
+        expires_at,
         lineage: Vec::new(),
         policy: spec.policy.clone(),
     }
@@ -140,7 +141,12 @@ mod tests {
         let t = template(
             json!({"key_validity": {"expiration_duration": 60}, "permissions": ["FILE_UPLOAD"]}),
         );
-        let c = claims(&p, Some(&t), &t.body.spec, KeyId::new([2; 16]), 100);
+        let c = claims(&p, Some(&t), &t.body.spec, [2; 12], 100);
+        assert_eq!(
+            c.key_id.expires_at(),
+            c.expires_at,
+            "the id carries the expiry"
+        );
         assert_eq!((c.issued_at, c.expires_at), (100, 160));
         assert_eq!(c.template, Some(t.id.clone()));
         assert_eq!(c.policy, t.body.spec.policy);

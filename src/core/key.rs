@@ -252,6 +252,11 @@ pub fn verify(key: &str, keyring: &Keyring, now: u64) -> Result<Verified, Refusa
     // Authentic from here on: a decoding failure is our own bug, still refused.
     let json = URL_SAFE_NO_PAD.decode(payload).map_err(|_| MALFORMED)?;
     let claims: Claims = serde_json::from_slice(&json).map_err(|_| MALFORMED)?;
+    if claims.key_id.expires_at() != claims.expires_at {
+        return Err(Refusal::RejectKey {
+            reason: "the key's id does not carry its expiry (a key of an earlier version)",
+        });
+    }
     not_expired(Verified(Rc::new(claims)), now)
 }
 
@@ -279,7 +284,7 @@ mod tests {
         Claims {
             project: Project::parse("demo").unwrap(),
             template: TemplateId::parse("SECU_3268740E1C82464B9BC350D868F966CB"),
-            key_id: KeyId::new([7; 16]),
+            key_id: KeyId::issued(1_795_323_661 + 1200, [7; 12]),
             generation: 0,
             issued_at: 1_795_323_661,
             expires_at: 1_795_323_661 + 1200,
@@ -330,16 +335,28 @@ mod tests {
         assert_eq!(*verified, claims());
     }
 
-    /// A key minted before the claims were written by serde (members sorted
-    /// by name) still verifies, with the same claims.
+    /// A key minted before key ids carried their expiry (also the first,
+    /// sorted encoding) is authentic but refused, with the reason: its
+    /// revocation could not know how long to last. Such keys lived at most 7
+    /// days.
     #[test]
-    fn keys_of_the_first_encoding_still_verify() {
+    fn keys_whose_id_lacks_the_expiry_are_refused() {
         let old = include_str!("key_vector_sorted.txt").trim();
-        let verified = verify(old, &ring(&format!("k1:{SECRET_A}")), 1_795_323_661).unwrap();
-        assert_eq!(*verified, claims());
-        assert_ne!(
-            old,
-            sign(&claims(), ring(&format!("k1:{SECRET_A}")).signer())
+        assert_eq!(
+            verify(old, &ring(&format!("k1:{SECRET_A}")), 1_795_323_661),
+            Err(Refusal::RejectKey {
+                reason: "the key's id does not carry its expiry (a key of an earlier version)"
+            })
+        );
+        let mut c = claims();
+        c.expires_at += 1;
+        let signed = sign(&c, ring(&format!("k1:{SECRET_A}")).signer());
+        assert_eq!(
+            verify(&signed, &ring(&format!("k1:{SECRET_A}")), 1_795_323_661)
+                .unwrap_err()
+                .code(),
+            "KEY_INVALID",
+            "an id whose expiry is not the key's"
         );
     }
 

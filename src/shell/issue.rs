@@ -6,14 +6,14 @@
 //! - `GET /{project}/v5/key/introspect`: what the presented key is and has left.
 
 use serde_json::{Value, json};
-use worker::{Context, Env, Response};
+use worker::{Env, Response};
 
 use crate::core::attenuate::{attenuate, check_parent, mint_take};
 use crate::core::config::Config;
 use crate::core::credential::Credential;
 use crate::core::credential::{HEADER, Presented};
 use crate::core::gateway::check_use;
-use crate::core::id::{KeyId, Project, TemplateId};
+use crate::core::id::{Project, TemplateId};
 use crate::core::introspection::KeyInfo;
 use crate::core::key::Verified;
 use crate::core::key::{self, Claims};
@@ -26,30 +26,12 @@ use crate::core::{introspection, issuance};
 use crate::shell::body::{MAX_JSON_BODY, read_json};
 use crate::shell::gateway::key_state;
 use crate::shell::incoming::Incoming;
-use crate::shell::{
-    audit, auth, cors, limiter, random, response, revocation, settings, template_state,
-};
+use crate::shell::{audit, auth, cors, limiter, random, response, settings, template_state};
 
-/// Signs `claims`, registers the key (after answering) so that it can be
-/// revoked by id, and answers it.
-fn issue(
-    req: &Incoming,
-    env: &Env,
-    ctx: &Context,
-    config: &Config,
-    claims: Claims,
-) -> Result<Response, Refusal> {
+/// Signs `claims` and answers the key. Nothing is stored: the key's id
+/// carries its expiry, which is all a revocation needs.
+fn issue(config: &Config, claims: Claims) -> Result<Response, Refusal> {
     let key = key::sign(&claims, config.keyring.signer());
-    let (env, registered, now) = (env.clone(), claims.clone(), req.now_secs());
-    ctx.wait_until(async move {
-        if let Err(e) = revocation::register(&env, &registered, now).await {
-            worker::console_error!(
-                "could not register key {}: {}",
-                registered.key_id,
-                e.message()
-            );
-        }
-    });
     // The Filerobot widget asks for a new key `expire_duration` ms later.
     let refresh = issuance::refresh_after_ms(claims.expires_at.saturating_sub(claims.issued_at));
     Ok(response::success(
@@ -67,7 +49,6 @@ fn issue(
 pub async fn from_template(
     req: &Incoming,
     env: &Env,
-    ctx: &Context,
     project: &Project,
     id: &TemplateId,
 ) -> Result<Response, Refusal> {
@@ -78,15 +59,15 @@ pub async fn from_template(
     let client = req.client();
     let (limiter_name, take) = issuance::plan(project, &template, &client, req.now_ms())?;
     limiter::take(env, &limiter_name, take).await?;
-    let key_id = KeyId::new(random::bytes()?);
+    let random = random::bytes()?;
     let claims = issuance::claims(
         project,
         Some(&template),
         &template.body.spec,
-        key_id,
+        random,
         req.now_secs(),
     );
-    let answer = issue(req, env, ctx, &config, claims)?;
+    let answer = issue(&config, claims)?;
     let named = template.body.spec.policy.allowed_origins.is_some();
     Ok(cors::name_origin(
         answer,
@@ -94,12 +75,7 @@ pub async fn from_template(
     ))
 }
 
-pub async fn from_body(
-    req: &Incoming,
-    env: &Env,
-    ctx: &Context,
-    project: &Project,
-) -> Result<Response, Refusal> {
+pub async fn from_body(req: &Incoming, env: &Env, project: &Project) -> Result<Response, Refusal> {
     let config = settings::config(env)?;
     let header = req.header(HEADER);
     let key = match Presented::read(header.as_deref())? {
@@ -108,8 +84,8 @@ pub async fn from_body(
                 auth::require(req, env, &config, Some(project), Permission::ConfigChange).await?;
             let spec = KeySpec::from_key_request(read_json(req, MAX_JSON_BODY).await?)?;
             actor.may_give(spec.policy.permissions.set())?;
-            let key_id = KeyId::new(random::bytes()?);
-            let claims = issuance::claims(project, None, &spec, key_id, req.now_secs());
+            let random = random::bytes()?;
+            let claims = issuance::claims(project, None, &spec, random, req.now_secs());
             audit::record(
                 req.now_secs(),
                 actor.id().as_str(),
@@ -117,7 +93,7 @@ pub async fn from_body(
                 Some(project.as_str()),
                 claims.key_id.as_str(),
             );
-            return issue(req, env, ctx, &config, claims);
+            return issue(&config, claims);
         }
         Presented::Sass(key) => key,
     };
@@ -126,10 +102,10 @@ pub async fn from_body(
     let state = key_state(env, &parent, req.now_ms()).await?;
     check_parent(&parent, state, &req.client())?;
     let body = read_json(req, MAX_JSON_BODY).await?;
-    let claims = attenuate(&parent, body, req.now_secs(), KeyId::new(random::bytes()?))?;
+    let claims = attenuate(&parent, body, req.now_secs(), random::bytes()?)?;
     let (name, take) = mint_take(&parent, &req.client(), req.now_ms());
     limiter::take(env, &name, take).await?;
-    issue(req, env, ctx, &config, claims)
+    issue(&config, claims)
 }
 
 pub async fn introspect(req: &Incoming, env: &Env, project: &Project) -> Result<Response, Refusal> {

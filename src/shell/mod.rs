@@ -35,17 +35,11 @@ use crate::core::route::{Route, route};
 use crate::shell::incoming::Incoming;
 
 #[event(fetch)]
-pub async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<Response> {
-    Ok(response::finish(
-        dispatch(&Incoming::new(req), &env, &ctx).await,
-    ))
+pub async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<Response> {
+    Ok(response::finish(dispatch(&Incoming::new(req), &env).await))
 }
 
-async fn dispatch(
-    req: &Incoming,
-    env: &Env,
-    ctx: &Context,
-) -> std::result::Result<Response, Refusal> {
+async fn dispatch(req: &Incoming, env: &Env) -> std::result::Result<Response, Refusal> {
     match route(req.method(), req.path())? {
         Route::Preflight => cors::preflight(),
         Route::OpenApi => assets::openapi(env).await,
@@ -60,9 +54,9 @@ async fn dispatch(
         Route::Introspect { project } => issue::introspect(req, env, &project).await,
         Route::Demo { .. } => assets::page(env).await,
         Route::IssueKey { project, template } => {
-            issue::from_template(req, env, ctx, &project, &template).await
+            issue::from_template(req, env, &project, &template).await
         }
-        Route::MintKey { project } => issue::from_body(req, env, ctx, &project).await,
+        Route::MintKey { project } => issue::from_body(req, env, &project).await,
         Route::ListTemplates { project } => templates_api::list(req, env, &project).await,
         Route::CreateTemplate { project } => templates_api::create(req, env, &project).await,
         Route::ReadTemplate { project, id } => templates_api::read(req, env, &project, &id).await,

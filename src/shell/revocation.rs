@@ -1,15 +1,15 @@
 //! Revoking issued SASS keys.
 //!
-//! Every issued key is registered (`issued/{project}/{key_id}`, holding its
-//! expiry) so that a revocation knows when the key would have expired. A
-//! revocation writes `revoked/{project}/{key_id}`, which expires with the
-//! key. The gateway checks a key and every key it was attenuated from,
+//! A key's id carries its expiry, so a revocation knows when the key would
+//! have expired without any record of the keys issued: issuing writes
+//! nothing. A revocation writes `revoked/{project}/{key_id}`, which expires
+//! with the key. The gateway checks a key and every key it was attenuated from,
 //! through a per-isolate cache (see `core::cache` for how fast this reaches
 //! every location; the isolate that revokes sees it at once).
 
 use std::cell::RefCell;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use worker::{Env, Response};
 
 use crate::core::bounded::MAX_EXPIRATION;
@@ -30,30 +30,10 @@ fn expiry(expires_at: u64, now: u64) -> u64 {
     (expires_at + LEEWAY).max(now + 60)
 }
 
-#[derive(Serialize, Deserialize)]
-struct Issued {
-    expires_at: u64,
-}
-
 #[derive(Serialize)]
 struct Revoked {
     revoked_at: u64,
     expires_at: u64,
-}
-
-/// Registers an issued key, so that it can be revoked by id.
-pub async fn register(env: &Env, claims: &Claims, now: u64) -> Result<(), Refusal> {
-    let value = serde_json::to_string(&Issued {
-        expires_at: claims.expires_at,
-    })
-    .unwrap_or_default();
-    kv::put(
-        &kv::open(env)?,
-        &format!("issued/{}/{}", claims.project, claims.key_id),
-        &value,
-        Some(expiry(claims.expires_at, now)),
-    )
-    .await
 }
 
 /// `DELETE /{project}/v5/keys/{key_id}`, with CONFIG_CHANGE on the project.
@@ -83,8 +63,8 @@ pub async fn handle(
     ))
 }
 
-/// Revokes a key by id. A key never registered (unknown, or already expired)
-/// is revoked for the longest validity a key can have.
+/// Revokes a key by id, until the expiry the id carries (at most the
+/// longest validity a key can have from now).
 pub async fn revoke(
     env: &Env,
     project: &Project,
@@ -93,10 +73,7 @@ pub async fn revoke(
 ) -> Result<u64, Refusal> {
     let now = now_ms / 1000;
     let kv = kv::open(env)?;
-    let issued = kv::get_json(&kv, &format!("issued/{project}/{key_id}"), false).await?;
-    let expires_at = issued
-        .and_then(|v| serde_json::from_value::<Issued>(v).ok())
-        .map_or(now + MAX_EXPIRATION, |i| i.expires_at);
+    let expires_at = key_id.expires_at().min(now + MAX_EXPIRATION);
     let record = Revoked {
         revoked_at: now,
         expires_at,

@@ -244,3 +244,19 @@ describe('smaller findings', () => {
     assertError(assert, t, 400, 'INVALID_JSON');
   });
 });
+
+describe('key ids carry their expiry', () => {
+  test('so a revocation needs no record of issued keys; a key whose id does not is refused', async () => {
+    const p = freshProject();
+    const key = await mintKey(worker.url, p, { permissions: ['FILE_UPLOAD'] });
+    const { claims } = verifiedClaims(key);
+    assert.equal(parseInt(claims.key_id.slice(0, 8), 16), claims.expires_at);
+    const r = await call(worker.url, 'DELETE', `/${p}/v5/keys/${claims.key_id}`, { key: ROOT_KEY });
+    assert.equal(r.body.revoked_until, claims.expires_at);
+    assertError(assert, await put(p, '/a.txt', key), 401, 'KEY_REVOKED');
+    const odd = signKey({ ...claims, key_id: randomBytes(16).toString('hex') }, { keepId: true });
+    const refused = await put(p, '/b.txt', odd);
+    assertError(assert, refused, 401, 'KEY_INVALID');
+    assert.match(refused.body.msg, /does not carry its expiry/);
+  });
+});

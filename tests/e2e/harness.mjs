@@ -142,8 +142,19 @@ export function verifiedClaims(key, secret = SIGNING_SECRET) {
   return { kid: m[1], claims: JSON.parse(Buffer.from(m[2], 'base64url').toString('utf8')) };
 }
 
-/** Signs `claims` into a v2 SASS key, as the worker would. */
-export function signKey(claims, { kid = 'e2e1', secret = SIGNING_SECRET } = {}) {
+/** A key id as the worker makes them: the expiry as 4 big-endian bytes, then 12 random bytes. */
+export function keyIdFor(expiresAt) {
+  return expiresAt.toString(16).padStart(8, '0') + randomBytes(12).toString('hex');
+}
+
+/**
+ * Signs `claims` into a v2 SASS key, as the worker would. Its `key_id` is
+ * made to carry `expires_at` (a fresh one) unless it already does, or
+ * `keepId` is set (to test that such a key is refused).
+ */
+export function signKey(claims, { kid = 'e2e1', secret = SIGNING_SECRET, keepId = false } = {}) {
+  const carries = typeof claims.key_id === 'string' && parseInt(claims.key_id.slice(0, 8), 16) === claims.expires_at;
+  if (!keepId && !carries) claims = { ...claims, key_id: keyIdFor(claims.expires_at) };
   const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
   const signed = `SASS__v2__${kid}__${payload}`;
   return `${signed}__${createHmac('sha256', Buffer.from(secret, 'base64url')).update(signed).digest('base64url')}`;

@@ -35,37 +35,54 @@ pub fn normalised_error(path: &str) -> Option<&'static str> {
     if path == "/" {
         return None;
     }
-    if path.chars().any(char::is_control) {
-        return Some("must not contain control characters");
-    }
-    if path.contains('\\') {
-        return Some("must not contain a backslash");
-    }
-    // What another server could read differently: `;` (path parameters,
-    // stripped by some servers), a percent-escape left after decoding (decoded
-    // again by some), and characters that Unicode normalisation (NFKC) turns
-    // into `.`, `/`, `\`, `;` or `%`.
-    if path.contains(';') {
-        return Some("must not contain ;");
-    }
+    // One pass over the bytes (this runs for every scope of every key and
+    // every request path). ASCII decides most of it; a multi-byte character
+    // is decoded only to check it.
+    //
+    // Besides the shape: what another server could read differently: `;`
+    // (path parameters, stripped by some servers), a percent-escape left
+    // after decoding (decoded again by some), and characters that Unicode
+    // normalisation (NFKC) turns into `.`, `/`, `\`, `;` or `%`.
     let bytes = path.as_bytes();
-    if path.match_indices('%').any(|(i, _)| {
-        bytes.get(i + 1).copied().and_then(hex::value).is_some()
-            && bytes.get(i + 2).copied().and_then(hex::value).is_some()
-    }) {
-        return Some("must not contain a percent-escape once decoded (a % and two hex digits)");
-    }
-    if path.chars().any(|c| NORMALISED_AWAY.contains(&c)) {
-        return Some(
-            "must not contain characters that Unicode normalisation turns into . / \\ ; or %",
-        );
-    }
-    for segment in path[1..].split('/') {
-        match segment {
-            "" => return Some("must not have empty segments or a trailing slash"),
-            "." | ".." => return Some("must not have . or .. segments"),
+    let mut segment_start = 1;
+    let mut i = 1;
+    while i <= bytes.len() {
+        let b = bytes.get(i).copied().unwrap_or(b'/');
+        match b {
+            b'/' => {
+                match &bytes[segment_start..i] {
+                    b"" => return Some("must not have empty segments or a trailing slash"),
+                    b"." | b".." => return Some("must not have . or .. segments"),
+                    _ => {}
+                }
+                segment_start = i + 1;
+            }
+            0..=0x1f | 0x7f => return Some("must not contain control characters"),
+            b'\\' => return Some("must not contain a backslash"),
+            b';' => return Some("must not contain ;"),
+            b'%' if bytes.get(i + 1).copied().and_then(hex::value).is_some()
+                && bytes.get(i + 2).copied().and_then(hex::value).is_some() =>
+            {
+                return Some(
+                    "must not contain a percent-escape once decoded (a % and two hex digits)",
+                );
+            }
+            0x80.. => {
+                let c = path[i..].chars().next().unwrap_or_default();
+                if c.is_control() {
+                    return Some("must not contain control characters");
+                }
+                if NORMALISED_AWAY.contains(&c) {
+                    return Some(
+                        "must not contain characters that Unicode normalisation turns into . / \\ ; or %",
+                    );
+                }
+                i += c.len_utf8();
+                continue;
+            }
             _ => {}
         }
+        i += 1;
     }
     None
 }
@@ -206,6 +223,30 @@ pub fn percent_decode(raw: &str) -> Result<String, Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rules, written plainly, one after the other.
+    fn reference(path: &str) -> bool {
+        let bytes = path.as_bytes();
+        path.starts_with('/')
+            && path.len() <= MAX_PATH_LEN
+            && (path == "/"
+                || (!path.chars().any(char::is_control)
+                    && !path.contains(['\\', ';'])
+                    && !path.match_indices('%').any(|(i, _)| {
+                        bytes.get(i + 1).copied().and_then(hex::value).is_some()
+                            && bytes.get(i + 2).copied().and_then(hex::value).is_some()
+                    })
+                    && !path.chars().any(|c| NORMALISED_AWAY.contains(&c))
+                    && path[1..].split('/').all(|s| !matches!(s, "" | "." | ".."))))
+    }
+
+    proptest::proptest! {
+        /// The one-pass check says what the plain rules say.
+        #[test]
+        fn one_pass_agrees_with_the_rules(path in "/([a-z.;%0-9/\\\\]|\u{FF0E}|\u{85}|é|\t){0,12}") {
+            proptest::prop_assert_eq!(normalised_error(&path).is_none(), reference(&path), "{:?}", path);
+        }
+    }
 
     #[test]
     fn accepts_normalised() {

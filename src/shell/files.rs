@@ -213,24 +213,25 @@ impl Files {
     }
 
     /// Makes a staged file visible at its path, with `record`, replacing
-    /// whatever file was there.
-    pub async fn commit(&self, staged: Staged, record: &FileRecord) -> Result<(), Refusal> {
+    /// whatever file was there; the stored object, as R2 answered the write.
+    pub async fn commit(&self, staged: Staged, record: &FileRecord) -> Result<Object, Refusal> {
         let key = self.key(&record.path);
         let previous = self.record_at(&record.path).await?;
         let http = HttpMetadata {
             content_type: Some(record.content_type.clone()),
             ..HttpMetadata::default()
         };
-        match staged {
-            Staged::Memory { bytes, .. } => {
-                self.bucket
-                    .put(&key, bytes)
-                    .http_metadata(http)
-                    .custom_metadata(Self::custom_metadata(record))
-                    .execute()
-                    .await
-                    .map_err(|e| down("put", e))?;
-            }
+        let stored = match staged {
+            Staged::Memory { bytes, .. } => self
+                .bucket
+                .put(&key, bytes)
+                .http_metadata(http)
+                .custom_metadata(Self::custom_metadata(record))
+                .execute()
+                .await
+                .map_err(|e| down("put", e))?
+                // Without a condition, R2 always answers the stored object.
+                .ok_or_else(|| down("put", "R2 answered no object"))?,
             Staged::Parts {
                 key: staged_key,
                 upload,
@@ -248,9 +249,9 @@ impl Files {
                 upload
                     .complete(parts)
                     .await
-                    .map_err(|e| down("complete", e))?;
+                    .map_err(|e| down("complete", e))?
             }
-        }
+        };
         if let Err(e) = self.put_index(record).await {
             let _ = self.delete_key(key).await;
             return Err(e);
@@ -261,7 +262,7 @@ impl Files {
             self.delete_key(index_key(&self.project, &previous.uuid))
                 .await?;
         }
-        Ok(())
+        Ok(stored)
     }
 
     /// Deletes a file and its index entry.

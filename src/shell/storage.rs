@@ -105,15 +105,13 @@ pub async fn perform(
                 staged,
             };
             let record = record_of(&file, req.now_secs());
-            if let Err(e) = files.commit(file.staged, &record).await {
-                staging.abort_all().await;
-                return Err(e);
-            }
-            let object = bucket
-                .head(files.key(path))
-                .await
-                .map_err(|e| down("head", e))?
-                .ok_or_else(|| down("head", "the file just stored is gone"))?;
+            let object = match files.commit(file.staged, &record).await {
+                Ok(object) => object,
+                Err(e) => {
+                    staging.abort_all().await;
+                    return Err(e);
+                }
+            };
             Ok(response::success(201, [("file", info(&record, &object))]))
         }
         Operation::Fetch { path } => {

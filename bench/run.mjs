@@ -1034,7 +1034,7 @@ async function main() {
     return;
   }
   if (process.argv.includes('--wait-quiet')) {
-    const busy = await waitQuiet(60);
+    const busy = QUIET_WAIT ? await waitQuiet(2 * QUIET_WAIT) : await busyShare();
     log(`machine ${(busy * 100).toFixed(0)} % busy`);
     return;
   }

@@ -15,7 +15,10 @@
 # Installs wrk (Debian's package) if it is missing.
 #   BENCH_SKIP_MICRO=1   skip `cargo bench`
 #   BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_ROUNDS,
-#   BENCH_COLD_STARTS, BENCH_OUT    see bench/run.mjs
+#   BENCH_COLD_STARTS, BENCH_OUT, BENCH_QUIET_WAIT   see bench/run.mjs
+#   (for a short smoke run: BENCH_DURATION=2 BENCH_WARMUP=1 BENCH_ROUNDS=1
+#   BENCH_COLD_STARTS=1 BENCH_SKIP_MICRO=1 BENCH_QUIET_WAIT=0
+#   BENCH_OUT=/tmp/bench-smoke.md, about 2 minutes after the builds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '\033[1m[bench]\033[0m %s\n' "$*"; }
@@ -46,7 +49,7 @@ bash scripts/build-worker.sh bench/noop
 say "bundling the JS peer (bench/peer)"
 bash bench/peer/build.sh
 
-# Wait (up to a minute) for the machine to be quiet before timing anything.
+# Wait (up to a minute, twice BENCH_QUIET_WAIT) for the machine to be quiet before timing anything.
 node bench/run.mjs --wait-quiet
 
 mkdir -p target

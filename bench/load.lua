@@ -1,7 +1,8 @@
 -- wrk script for scripts/bench.sh (bench/run.mjs sets these variables):
---   BENCH_METHOD  GET (default) or PUT
+--   BENCH_METHOD  GET (default), PUT or POST
 --   BENCH_KEY     the X-Filerobot-Key header, if any
 --   BENCH_BODY    the request body, if any (wrk sends Content-Length)
+--   BENCH_CONTENT_TYPE  its Content-Type header, if any (a JSON or multipart body)
 --   BENCH_IPS     if > 0, cycle CF-Connecting-IP through that many addresses
 --                 of 198.18.0.0/15 (RFC 2544 benchmarking range; only a header
 --                 value, nothing is sent there)
@@ -10,6 +11,7 @@
 local method = os.getenv("BENCH_METHOD") or "GET"
 local key = os.getenv("BENCH_KEY")
 local body = os.getenv("BENCH_BODY")
+local content_type = os.getenv("BENCH_CONTENT_TYPE")
 local ips = tonumber(os.getenv("BENCH_IPS") or "0")
 local reqs = {}
 local n = 0
@@ -18,6 +20,7 @@ function init(args)
   wrk.method = method
   if body then wrk.body = body end
   if key then wrk.headers["X-Filerobot-Key"] = key end
+  if content_type then wrk.headers["Content-Type"] = content_type end
   if ips > 0 then
     for i = 1, ips do
       wrk.headers["CF-Connecting-IP"] = string.format("198.18.%d.%d", math.floor(i / 256), i % 256)

@@ -1,9 +1,10 @@
-// A CPU profile of sass-edge under one of the benchmark's loads, from V8's
+// A CPU profile of sass-edge (or of its JS peer) under one of the benchmark's loads, from V8's
 // sampling profiler through workerd's inspector. Needs a build that keeps the
 // wasm name section, or every wasm function is anonymous:
 //
 //   SASS_EDGE_KEEP_NAMES=1 bash scripts/build.sh
-//   TMPDIR=/dev/shm node --experimental-websocket bench/profile.mjs c   # or a (the no-op), b, d, d2, e
+//   TMPDIR=/dev/shm node --experimental-websocket bench/profile.mjs c   # or a (the no-op), b, d, d2, e, f, g,
+//                                                                       # aj and pb … pg (the JS no-op and peer)
 //   bash scripts/build.sh                                               # the real build again
 //
 // Prints the functions with the most self time, and the self time summed by
@@ -61,30 +62,31 @@ function owner(frame) {
 
 async function main() {
   const port = await freePort();
-  // The server the case runs on: the no-op, sass-edge, or sass-edge in origin mode.
-  const kind = { a: 'noop', c: 'quiet', d: 'quiet', d2: 'origin' }[CASE] ?? 'sass';
-  const sass = await serve(kind, { inspectorPort: port });
-  const ref = await serve('ref');
+  // The server the case runs on: a no-op, sass-edge (quiet, or in origin mode), or the peer.
+  const known = scenarios({}).filter((x) => x.side !== 'ref');
+  const kind = known.find((x) => x.id === CASE)?.server;
+  if (!kind) throw new Error(`no case ${CASE}: use one of ${known.map((x) => x.id).join(', ')}`);
+  const server = await serve(kind, { inspectorPort: port });
+  const servers = { [kind]: server };
   try {
     // The setup needs sass-edge; for other kinds it runs against a second server.
-    const setup = kind === 'sass' ? sass : await serve('sass');
-    const p = await prepare(setup, ref, kind === 'origin' ? sass : undefined, kind === 'quiet' ? sass : undefined);
-    if (setup !== sass) await setup.mf.dispose();
-    const s = scenarios(p).find((x) => x.id === CASE && x.server === kind);
-    if (!s) throw new Error(`no case ${CASE}: use a, b, c, d, d2, e or e2`);
-    if (s.freshKey) s.key = await p.newUploadKey(s.freshKey);
-    await check(sass, s);
+    servers.sass ??= await serve('sass');
+    const p = await prepare(servers);
+    if (servers.sass !== server) await servers.sass.mf.dispose();
+    const s = scenarios(p).find((x) => x.id === CASE);
+    if (s.freshKey) s.key = await p.newKey(s.side, s.freshKey);
+    await check(server, s);
     const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
-    // In origin mode the cheap origin is a second worker: profile sass-edge.
-    const target = targets.find((t) => t.webSocketDebuggerUrl && /sass/.test(t.title ?? '')) ??
+    // In origin mode the cheap origin is a second worker: profile sass-edge or the peer.
+    const target = targets.find((t) => t.webSocketDebuggerUrl && /sass|peer/.test(t.title ?? '')) ??
       targets.find((t) => t.webSocketDebuggerUrl) ?? targets[0];
     const insp = inspector(target.webSocketDebuggerUrl);
     await insp.opened;
     await insp.send('Profiler.enable');
     await insp.send('Profiler.setSamplingInterval', { interval: 100 });
-    await wrk(sass.url, s, 2); // warm-up
+    await wrk(server.url, s, 2); // warm-up
     await insp.send('Profiler.start');
-    const r = await wrk(sass.url, s, SECONDS);
+    const r = await wrk(server.url, s, SECONDS);
     const { profile } = await insp.send('Profiler.stop');
     insp.close();
     const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -119,8 +121,7 @@ async function main() {
       console.log(`  ${pct(c)}  ${fn.replace(/::h[0-9a-f]{16}$/, '').slice(0, 110)}${url && !url.includes('wasm') ? `  [${url.split('/').pop()}]` : ''}`);
     }
   } finally {
-    await sass.mf.dispose().catch(() => {});
-    await ref.mf.dispose().catch(() => {});
+    await server.mf.dispose().catch(() => {});
   }
 }
 

@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
 # The benchmark: builds sass-edge and the no-op baseline (bench/noop) with the
-# same toolchain, runs the core's micro-benchmarks (cargo bench), measures the
-# bundle (scripts/size.sh), then serves both workers with Miniflare and drives
-# them with wrk (bench/run.mjs), and writes BENCHMARKS.md. About 11 minutes.
+# same toolchain, and bundles the hand-written JS peer (bench/peer, with
+# esbuild); runs the core's micro-benchmarks (cargo bench) and measures the
+# bundle (scripts/size.sh); then serves sass-edge, the peer, both no-ops
+# (bench/noop, and bench/noop-js, which needs no build) and the reference JS
+# workers with Miniflare, drives them with wrk in alternating rounds
+# (bench/run.mjs), and writes BENCHMARKS.md from that one run.
+# About 23 minutes with the defaults on a quiet machine, the Rust already
+# compiled: 93 measurements of about 13 s each (a second to see the machine is
+# quiet, a 2 s warm-up, the 10 s run), 5 rounds of 17 and 8 reference cases
+# once, about 21 minutes; the builds, cargo bench, the size check and the cold
+# starts take the rest. Longer on a busy machine: each measurement waits up to
+# 30 s for it to be quiet, and one disturbed is taken again, up to twice.
 # Installs wrk (Debian's package) if it is missing.
 #   BENCH_SKIP_MICRO=1   skip `cargo bench`
 #   BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_ROUNDS,
-#   BENCH_COLD_STARTS    see bench/run.mjs
+#   BENCH_COLD_STARTS, BENCH_OUT, BENCH_QUIET_WAIT   see bench/run.mjs
+#   (for a short smoke run: BENCH_DURATION=2 BENCH_WARMUP=1 BENCH_ROUNDS=1
+#   BENCH_COLD_STARTS=1 BENCH_SKIP_MICRO=1 BENCH_QUIET_WAIT=0
+#   BENCH_OUT=/tmp/bench-smoke.md, about 2 minutes after the builds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '\033[1m[bench]\033[0m %s\n' "$*"; }
@@ -34,8 +46,10 @@ say "building sass-edge (scripts/build.sh)"
 env -u SASS_EDGE_SKIP_BUILD bash scripts/build.sh
 say "building the no-op worker (bench/noop)"
 bash scripts/build-worker.sh bench/noop
+say "bundling the JS peer (bench/peer)"
+bash bench/peer/build.sh
 
-# Wait (up to a minute) for the machine to be quiet before timing anything.
+# Wait (up to a minute, twice BENCH_QUIET_WAIT) for the machine to be quiet before timing anything.
 node bench/run.mjs --wait-quiet
 
 mkdir -p target

@@ -207,7 +207,7 @@ pub fn admit(
             lineage::limiter(&key.lineage, &key.key_id),
             Take {
                 counters,
-                keep_until: key::refused_from_ms(key.expires_at) + CLOCK_SKEW_MS,
+                keep_until: key::refused_from_ms(key.expires_at).saturating_add(CLOCK_SKEW_MS),
                 hits: NonZeroU32::MIN,
             },
         )

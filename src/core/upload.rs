@@ -267,9 +267,14 @@ fn multipart_refusal(e: multer::Error) -> Refusal {
     }
 }
 
-/// The boundary of a `multipart/form-data` content type.
+/// The boundary of a `multipart/form-data` content type: 1 to 70
+/// characters (RFC 2046).
 pub fn boundary(content_type: &str) -> Result<String, Refusal> {
-    multer::parse_boundary(content_type).map_err(multipart_refusal)
+    let boundary = multer::parse_boundary(content_type).map_err(multipart_refusal)?;
+    if !(1..=70).contains(&boundary.len()) {
+        return Err(reject("the boundary must be 1 to 70 characters"));
+    }
+    Ok(boundary)
 }
 
 /// A file being received.
@@ -907,6 +912,17 @@ mod tests {
             boundary(&format!("multipart/form-data; boundary={B}")).unwrap(),
             B
         );
+        // An empty or overlong boundary (found by the multipart fuzz target).
+        for bad in [
+            "multipart/form-data; boundary=".to_string(),
+            format!("multipart/form-data; boundary={}", "b".repeat(71)),
+        ] {
+            assert_eq!(
+                boundary(&bad).unwrap_err().code(),
+                "INVALID_MULTIPART",
+                "{bad}"
+            );
+        }
         let whole = body(&[("files[]", Some("a.txt"), None, b"hello world")]);
         let cut = whole[..whole.len() - 12].to_vec();
         assert_eq!(refusal(cut, 100).0, "INVALID_MULTIPART");

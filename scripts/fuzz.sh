@@ -5,7 +5,8 @@
 #   bash scripts/fuzz.sh [SECONDS] [TARGET...]
 #
 # Installs what is missing first (quietly skipped when present): a nightly
-# toolchain through rustup (minimal profile) and cargo-fuzz from crates.io.
+# toolchain through rustup (minimal profile), cargo-fuzz from crates.io, and
+# a C++ compiler for libFuzzer (g++, with apt, as root or through sudo).
 # Each target starts from its committed seeds (fuzz/seeds/TARGET), copied
 # into a git-ignored working corpus (fuzz/corpus/TARGET) that grows from run
 # to run. A crash, an invariant violation, a timeout or an out-of-memory
@@ -55,6 +56,19 @@ fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "== installing cargo-fuzz $CARGO_FUZZ_VERSION"
   cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
+fi
+
+# libfuzzer-sys compiles libFuzzer, which is C++.
+if ! command -v "${CXX:-c++}" >/dev/null 2>&1 && ! command -v g++ >/dev/null 2>&1 \
+  && ! command -v clang++ >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "== installing g++ (libFuzzer is C++)"
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq g++ >/dev/null
+  else
+    echo "a C++ compiler is needed to build libFuzzer (set CXX, or install g++ or clang++)" >&2
+    exit 1
+  fi
 fi
 
 FLAGS=(--sanitizer "$SANITIZER" --debug-assertions)

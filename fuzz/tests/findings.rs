@@ -178,3 +178,51 @@ impl upload::Sink for Keep {
         Ok(std::mem::take(&mut self.0))
     }
 }
+
+/// F3 (low), found by `key`: `gateway::admit` computes the counters'
+/// `keep_until` as `(expires_at + LEEWAY) * 1000` unchecked
+/// (src/core/gateway.rs, `admit`). A key whose `expires_at` is above
+/// `u64::MAX / 1000 - 30` and that has a counter verifies (it has not
+/// expired), then overflows there: a panic with overflow checks (debug,
+/// tests), and in the release build (no overflow checks) a `keep_until` that
+/// wrapped into the past, so the key's counters may be dropped at once.
+/// sass-edge never signs such a key (expiry is now plus at most 7 days), so
+/// only someone holding a signing secret can make one.
+#[test]
+#[ignore = "F3: open"]
+fn f3_a_far_expiry_overflows_the_counters_deadline() {
+    use sass_edge::core::gateway::{self, KeyState, TemplateState};
+    use sass_edge::core::key::{self, Claims};
+    use sass_edge::core::restriction::Client;
+    use sass_edge::core::signing::Keyring;
+    use sass_edge::core::template::KeySpec;
+
+    let ring = Keyring::parse("k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
+    let spec = KeySpec::from_key_request(serde_json::json!({"data": {
+        "permissions": ["FILE_UPLOAD"], "upload": {"max": 1}
+    }}))
+    .unwrap();
+    let claims = Claims {
+        project: demo(),
+        template: None,
+        key_id: sass_edge::core::id::KeyId::new([1; 16]),
+        issued_at: 1_795_323_661,
+        expires_at: u64::MAX / 1000,
+        lineage: Vec::new(),
+        policy: spec.policy,
+    };
+    let verified = key::verify(&key::sign(&claims, ring.signer()), &ring, 1_795_323_661).unwrap();
+    let ask = Ask {
+        verb: sass_edge::core::request::Verb::UploadFiles,
+        target: Target::Plain("/up".into()),
+        to: None,
+        length: None,
+    };
+    let state = KeyState {
+        revoked: false,
+        template: TemplateState::None,
+    };
+    let admitted = gateway::admit(&verified, state, &ask, &Client::default()).unwrap();
+    let (_, take) = admitted.counted.unwrap();
+    assert!(take.keep_until / 1000 >= claims.expires_at);
+}

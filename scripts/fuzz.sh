@@ -113,8 +113,9 @@ for t in "${TARGETS[@]}"; do
   if [ "$status" -ne 0 ] || [ -n "$new" ]; then
     failed+=("$t")
     summary+=("$t: FAILED after $runs executions")
-    echo "!! $t failed (exit $status). The end of $log:"
-    grep -av '^#' "$log" | tail -40
+    echo "!! $t failed (exit $status); from $log:"
+    grep -a -m1 -A4 -E 'panicked at|ERROR: libFuzzer|==[0-9]+== ?ERROR' "$log" | sed 's/^/!!   /' \
+      || grep -av '^#' "$log" | tail -20
     if [ -n "$new" ]; then
       for a in $new; do
         echo "!! reproducer: $a"

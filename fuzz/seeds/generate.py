@@ -12,6 +12,8 @@ they can be made again when an input format changes.
   destination, Content-Length, stored files).
 - template: the templates of the README, demo/template.json and the unit
   tests, each with a merge patch and attenuation requests (NUL-separated).
+- Each open finding of fuzz/README.md has a seed (finding-*), so that a run
+  fails on it at once until it is fixed, and then guards against its return.
 - multipart: the bodies in captured/, recorded from real clients (headless
   Chromium 156: the Filerobot widget's XHR form, a fetch form and a plain
   HTML form post; curl 7.88; python-requests 2.34, as the Filerobot SDK
@@ -84,6 +86,10 @@ write("key", "vector-payload-text", b"\x03" + b64(compact(claims).encode()).enco
 write("key", "padded-payload-text", b"\x03" + base64.urlsafe_b64encode(compact(full).encode()))
 write("key", "old-version", b"\x00SASS__v1.05__abc__def")
 write("key", "wrong-kid", b"\x00" + vector.replace("__k1__", "__k9__").encode())
+# Finding F3 (fuzz/README.md): a far expiry and a counter.
+far = {"project": "demo", "key_id": "07" * 16, "issued_at": 1795323661,
+       "expires_at": 2**64 // 1000, "permissions": ["FILE_UPLOAD"], "upload": {"max": 1}}
+write("key", "finding-f3-far-expiry", b"\x02" + compact(far).encode())
 
 # --- path_scope --------------------------------------------------------------
 requests = {
@@ -108,6 +114,8 @@ requests = {
     "fetch-sibling-prefix": "GET /demo/v5/objects/uploads2/a.txt\n/*\n/uploads/*\n\n\n",
     "fetch-unicode": "GET /demo/v5/objects/%C3%BCn%C3%AF/%F0%9F%90%88.png?x=1#frag\n/*\n/*\n\n\n",
     "fetch-backslash": "GET /demo/v5/objects/up/a%5Cb\n/*\n/*\n\n\n",
+    # Finding F1 (fuzz/README.md): an upload of a file named meta.
+    "finding-f1-upload-named-meta": "PUT /demo/v5/objects/up/%6Deta\n/up/*\n/*\n\n5\n",
 }
 for name, text in requests.items():
     write("path_scope", name, "!" + text)
@@ -186,5 +194,7 @@ for name, ct in {
     "quoted": 'multipart/form-data; boundary="a b;c"',
     "none": "multipart/form-data",
     "json": "application/json",
+    # Finding F2 (fuzz/README.md): an empty boundary.
+    "finding-f2-empty": "multipart/form-data; boundary=",
 }.items():
     write("multipart", f"boundary-{name}", b"\x04" + ct.encode())

@@ -214,9 +214,19 @@ impl WebOrigin {
         if scheme != "http" && scheme != "https" {
             return Err(bad());
         }
-        let (host, port) = match rest.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || rest.starts_with('[') => (h, Some(p)),
-            _ => (rest, None),
+        // An IPv6 host is in brackets, with or without a port after them.
+        let (host, port) = match rest.find(']').filter(|_| rest.starts_with('[')) {
+            Some(end) => match &rest[end + 1..] {
+                "" => (&rest[..=end], None),
+                after => (
+                    &rest[..=end],
+                    Some(after.strip_prefix(':').ok_or_else(bad)?),
+                ),
+            },
+            None => match rest.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (rest, None),
+            },
         };
         let host_ok = if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
             v6.parse::<Ipv6Addr>().is_ok()
@@ -227,8 +237,12 @@ impl WebOrigin {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
         };
-        let port_ok =
-            port.is_none_or(|p| p.parse::<u16>().is_ok_and(|n| n > 0) && !p.starts_with('0'));
+        // Digits only: u16's parser would also take a sign (`:+80`).
+        let port_ok = port.is_none_or(|p| {
+            p.bytes().all(|b| b.is_ascii_digit())
+                && !p.starts_with('0')
+                && p.parse::<u16>().is_ok_and(|n| n > 0)
+        });
         if !host_ok || !port_ok {
             return Err(bad());
         }
@@ -416,7 +430,8 @@ mod tests {
         let o: Origins = list(json!([
             "https://Shop.example",
             "http://127.0.0.1:8787",
-            "http://[::1]:3000"
+            "http://[::1]:3000",
+            "http://[::1]"
         ]))
         .unwrap();
         assert_eq!(
@@ -424,9 +439,11 @@ mod tests {
             json!([
                 "https://shop.example",
                 "http://127.0.0.1:8787",
-                "http://[::1]:3000"
+                "http://[::1]:3000",
+                "http://[::1]"
             ])
         );
+        assert!(o.allows("http://[::1]"));
         assert!(o.allows("https://shop.example"));
         assert!(o.allows("http://127.0.0.1:8787"));
         assert!(!o.allows("http://127.0.0.1:8788"));
@@ -442,6 +459,13 @@ mod tests {
             "https://a:99999",
             "https://a b",
             "*",
+            "https://a:+80",
+            "https://a:",
+            "http://[::1]:+80",
+            "http://[::1]80",
+            "http://[::1",
+            "http://[::g]",
+            "http://a]:80",
         ] {
             assert!(list::<Origins>(json!([bad])).is_err(), "{bad}");
         }

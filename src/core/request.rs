@@ -135,11 +135,14 @@ impl Ask {
         Ok(match self.verb {
             Verb::Upload => {
                 let path = file()?;
-                // `PUT …/meta` changes a file's meta: a file of that name,
-                // however its URL spells it, has no single reading there.
-                if path.name() == "meta" {
+                // `PUT …/meta` changes a file's meta, and `…/move` names the
+                // move: a file of either name, however its URL spells it, has
+                // no single reading there.
+                if let name @ ("meta" | "move") = path.name() {
                     return Err(Refusal::RejectPath {
-                        reason: "a file named meta is uploaded with the Filerobot upload: PUT …/meta changes a file's meta".into(),
+                        reason: format!(
+                            "a file named {name} is uploaded with the Filerobot upload: …/{name} names the {name} call"
+                        ),
                     });
                 }
                 Operation::Upload {
@@ -294,7 +297,13 @@ mod tests {
         );
         // A file named meta on the object API, however spelt (found by the
         // path fuzz target): in origin mode `PUT /up/meta` reads as a meta call.
-        for raw in ["/up/meta", "/up/%6Deta", "/up/%6d%65%74%61"] {
+        for raw in [
+            "/up/meta",
+            "/up/%6Deta",
+            "/up/%6d%65%74%61",
+            "/up/move",
+            "/up/%6Dove",
+        ] {
             assert_eq!(
                 ask(Verb::Upload, raw).operation().unwrap_err().code(),
                 "PATH_INVALID",
@@ -302,6 +311,7 @@ mod tests {
             );
         }
         assert!(ask(Verb::Fetch, "/up/%6Deta").operation().is_ok());
+        assert!(ask(Verb::Fetch, "/up/%6Dove").operation().is_ok());
         for to in ["/b/%2e%2e/x", "/b/100%", "/b/a%20b"] {
             assert_eq!(
                 mv("/a/x", to).operation().unwrap_err().code(),

@@ -264,7 +264,16 @@ enum Shape<'a> {
     FileMeta(&'a str),
 }
 
-const OBJECT_METHODS: &str = "GET, HEAD, PUT, DELETE, POST (…/move), OPTIONS";
+/// The methods of the object API on `file` (what follows `/v5/objects/`):
+/// `…/move` is moved with `POST` and never uploaded with `PUT`, `…/meta` is
+/// written with `PUT`, and any other path is only a file.
+fn object_methods(file: &str) -> &'static str {
+    if file.ends_with("/move") {
+        "GET, HEAD, POST, DELETE, OPTIONS"
+    } else {
+        "GET, HEAD, PUT, DELETE, OPTIONS"
+    }
+}
 
 pub fn route(method: &str, path: &str) -> Result<Route, Refusal> {
     if method == "OPTIONS" {
@@ -310,7 +319,7 @@ pub fn route(method: &str, path: &str) -> Result<Route, Refusal> {
         Shape::Revoke(_) => "DELETE, OPTIONS",
         Shape::Templates => "GET, POST, PATCH, OPTIONS",
         Shape::Template(_) | Shape::File(_) => "GET, PATCH, DELETE, OPTIONS",
-        Shape::Object(_) => OBJECT_METHODS,
+        Shape::Object(file) => object_methods(file),
         Shape::List | Shape::Stats | Shape::Folders => "GET, OPTIONS",
         Shape::Upload => "POST, OPTIONS",
         Shape::Files if v4 => "GET, POST, OPTIONS",
@@ -366,7 +375,7 @@ pub fn route(method: &str, path: &str) -> Result<Route, Refusal> {
         }
         Shape::Object(file) => {
             let (call, path) = object_call(method, file).ok_or(Refusal::RejectMethod {
-                allow: OBJECT_METHODS,
+                allow: object_methods(file),
             })?;
             storage(call, At::Path(path))
         }
@@ -397,6 +406,9 @@ fn object_call(method: &str, file: &str) -> Option<(Call, String)> {
     Some(match method {
         "PUT" => match file.strip_suffix("/meta") {
             Some(owner) => (Call::SetMeta, owner.to_string()),
+            // `…/move` names the move (`POST`), as `…/meta` names the meta
+            // call: `PUT` there would store a file named `move`.
+            None if file.ends_with("/move") => return None,
             None => (Call::Put, file),
         },
         "POST" => (Call::Move, file.strip_suffix("/move")?.to_string()),
@@ -664,17 +676,38 @@ mod tests {
                 allow: "GET, OPTIONS"
             })
         );
+        let file_only = "GET, HEAD, PUT, DELETE, OPTIONS";
         assert_eq!(
             r("POST", "/demo/v5/objects/a.jpg"),
-            Err(Refusal::RejectMethod {
-                allow: OBJECT_METHODS
-            })
+            Err(Refusal::RejectMethod { allow: file_only })
         );
         assert_eq!(
             r("PATCH", "/demo/v5/objects/a.jpg"),
-            Err(Refusal::RejectMethod {
-                allow: OBJECT_METHODS
-            })
+            Err(Refusal::RejectMethod { allow: file_only })
+        );
+        // `…/move` is the move: never the upload of a file named `move`.
+        let at_move = "GET, HEAD, POST, DELETE, OPTIONS";
+        for (method, path) in [
+            ("PUT", "/demo/v5/objects/a/move"),
+            ("PATCH", "/demo/v5/objects/a/move"),
+        ] {
+            assert_eq!(
+                r(method, path),
+                Err(Refusal::RejectMethod { allow: at_move }),
+                "{method} {path}"
+            );
+        }
+        assert_eq!(
+            r("GET", "/demo/v5/objects/a/move"),
+            s(Call::Get, path("/a/move"))
+        );
+        assert_eq!(
+            r("PUT", "/demo/v5/objects/a/meta"),
+            s(Call::SetMeta, path("/a"))
+        );
+        assert_eq!(
+            r("POST", "/demo/v5/objects/a/meta"),
+            Err(Refusal::RejectMethod { allow: file_only })
         );
         assert_eq!(
             r("GET", "/Demo/v5/objects/a.jpg"),

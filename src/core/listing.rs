@@ -76,6 +76,16 @@ fn number(
     }
 }
 
+/// `limit` of the object API's listing (`GET /v5/list`): 1 to 1000, or
+/// `None` when absent (the storage's page of 100).
+pub fn page_limit(query: &Query) -> Result<Option<u32>, Refusal> {
+    if query.one(&["limit"])?.is_none() {
+        return Ok(None);
+    }
+    let limit = number(query, "limit", 1, MAX_LIMIT, DEFAULT_LIMIT)?;
+    Ok(u32::try_from(limit).ok())
+}
+
 fn sort(text: &str) -> Option<Sort> {
     let (key, order) = match text.split_once([':', ',']) {
         Some((k, o)) => (k, o),
@@ -345,6 +355,26 @@ mod tests {
         assert!(bad("recursive=yes").starts_with("recursive:"));
         assert!(bad("folder=/a&dir=/b").contains("given more than once"));
         assert!(bad("folder=/a&folder=/b").contains("given more than once"));
+    }
+
+    #[test]
+    fn the_object_listings_page_is_1_to_1000() {
+        let limit = |q: &str| page_limit(&Query::parse(Some(q)).unwrap());
+        assert_eq!(limit(""), Ok(None));
+        assert_eq!(limit("folder=/a"), Ok(None));
+        assert_eq!(limit("limit=1"), Ok(Some(1)));
+        assert_eq!(limit("limit=1000"), Ok(Some(1000)));
+        for bad in [
+            "limit=1001",
+            "limit=0",
+            "limit=-1",
+            "limit=+5",
+            "limit=abc",
+            "limit=",
+            "limit=1&limit=2",
+        ] {
+            assert_eq!(limit(bad).unwrap_err().code(), "INVALID_FIELD", "{bad}");
+        }
     }
 
     #[test]

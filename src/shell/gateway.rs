@@ -17,7 +17,7 @@ use crate::core::gateway::{KeyState, TemplateState, admit, admit_api_key, preche
 use crate::core::id::Project;
 use crate::core::key::Verified;
 use crate::core::limiter::{GiveBack, LimiterName, Take};
-use crate::core::listing::ListQuery;
+use crate::core::listing::{ListQuery, page_limit};
 use crate::core::origin::{Allowed as CanonicalCall, Origin, Verified as Forwarded};
 use crate::core::path::Dir;
 use crate::core::query::Query;
@@ -156,6 +156,8 @@ pub async fn handle(
         At::Folder => {
             let folder = match call {
                 Call::Files | Call::Folders | Call::Stats => ListQuery::read(&query)?.folder,
+                // Its page is read now too, so that a bad one counts nothing.
+                Call::ListFolder => page_limit(&query).and_then(|_| folder_of(&query))?,
                 _ => folder_of(&query)?,
             };
             let folder = if folder.is_empty() {
@@ -301,11 +303,8 @@ async fn forward(
         _ => None,
     };
     let cursor = f.query.one(&["cursor"])?;
-    let limit = match (f.call, f.query.one(&["limit"])?) {
-        (Call::ListFolder, Some(l)) => Some(
-            l.parse::<u32>()
-                .map_err(|_| Refusal::field("limit", "must be a whole number"))?,
-        ),
+    let limit = match f.call {
+        Call::ListFolder => page_limit(f.query)?,
         _ => None,
     };
     let file = match f.at {
@@ -475,10 +474,13 @@ async fn perform(
             Call::Put | Call::Get | Call::Remove | Call::Move | Call::SetMeta | Call::ListFolder,
             _,
         ) => {
-            let page = (
-                query.one(&["cursor"])?.map(str::to_string),
-                query.one(&["limit"])?.and_then(|l| l.parse().ok()),
-            );
+            let page = match call {
+                Call::ListFolder => (
+                    query.one(&["cursor"])?.map(str::to_string),
+                    page_limit(query)?,
+                ),
+                _ => (None, None),
+            };
             storage::perform(
                 files,
                 req,

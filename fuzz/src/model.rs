@@ -67,13 +67,14 @@ pub fn decode_query_part(s: &str) -> Option<String> {
 
 /// Why `p` is not a normalised absolute path (README: "an absolute,
 /// normalised path: no `.` or `..`, no empty segment, no trailing slash, no
-/// backslash and no control character", at most 1024 bytes).
+/// backslash and no control character", at most 992 bytes: R2 keys are at
+/// most 1024, and the project comes first in the key).
 pub fn not_normalised(p: &str) -> Option<&'static str> {
     if !p.starts_with('/') {
         return Some("does not start with /");
     }
-    if p.len() > 1024 {
-        return Some("is longer than 1024 bytes");
+    if p.len() > 992 {
+        return Some("is longer than 992 bytes");
     }
     if p == "/" {
         return None;

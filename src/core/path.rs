@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::core::hex;
 use crate::core::refusal::Refusal;
 
-/// Longest path accepted, in bytes.
-pub const MAX_PATH_LEN: usize = 1024;
+/// Longest path accepted, in bytes: R2's longest key (1024 bytes) less the
+/// longest project, which prefixes the path in the key.
+pub const MAX_PATH_LEN: usize = 1024 - 32;
 
 /// Characters that NFKC normalisation maps to `.`, `/`, `\`, `;` or `%`
 /// (fullwidth and small forms, dot leaders).
@@ -30,7 +31,7 @@ pub fn normalised_error(path: &str) -> Option<&'static str> {
         return Some("must start with /");
     }
     if path.len() > MAX_PATH_LEN {
-        return Some("is longer than 1024 bytes");
+        return Some("is longer than 992 bytes");
     }
     if path == "/" {
         return None;
@@ -295,7 +296,14 @@ mod tests {
             assert!(normalised_error(p).is_some(), "{p:?}");
             assert!(Dir::parse(p.into()).is_err(), "{p:?}");
         }
-        assert!(normalised_error(&format!("/{}", "a".repeat(1024))).is_some());
+        // Every path fits an R2 key (1024 bytes) behind the longest project.
+        assert_eq!(MAX_PATH_LEN + 32, 1024);
+        assert_eq!(normalised_error(&format!("/{}", "a".repeat(991))), None);
+        assert_eq!(
+            normalised_error(&format!("/{}", "a".repeat(992))),
+            Some("is longer than 992 bytes")
+        );
+        assert!(normalised_error(&format!("/{}", "é".repeat(496))).is_some());
     }
 
     #[test]

@@ -36,6 +36,18 @@ pub struct FileRecord {
     pub modified_at: u64,
 }
 
+/// The size R2 counts for a custom metadata string (it allows 2048 bytes for
+/// all keys and values together): its length in UTF-16 units, doubled when
+/// any of them is above U+00FF (the runtime's two-byte strings), else as is.
+pub fn r2_metadata_len(text: &str) -> usize {
+    let units = text.encode_utf16().count();
+    if text.chars().any(|c| u32::from(c) > 0xFF) {
+        units * 2
+    } else {
+        units
+    }
+}
+
 /// Characters escaped in a path segment of a URL.
 const SEGMENT: &AsciiSet = &CONTROLS
     .add(b' ')
@@ -135,6 +147,19 @@ pub fn folder_object(project: &Project, dir: &Dir) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metadata_is_measured_as_r2_measures_it() {
+        assert_eq!(r2_metadata_len(""), 0);
+        assert_eq!(r2_metadata_len("abc"), 3);
+        // Latin-1 is one unit each, whatever its UTF-8 length.
+        assert_eq!(r2_metadata_len("é"), 1);
+        // One character above U+00FF doubles the whole string.
+        assert_eq!(r2_metadata_len("ab\u{4e00}"), 6);
+        // An astral character is two UTF-16 units.
+        assert_eq!(r2_metadata_len("\u{1F600}"), 4);
+        assert_eq!(r2_metadata_len(&"\u{1F600}".repeat(380)), 1520);
+    }
 
     fn record(path: &str) -> FileRecord {
         FileRecord {

@@ -20,7 +20,7 @@ use worker::{
     Bucket, Data, Env, HttpMetadata, Include, MultipartUpload, Object, UploadedPart, console_error,
 };
 
-use crate::core::file_record::FileRecord;
+use crate::core::file_record::{FileRecord, r2_metadata_len};
 use crate::core::id::{FileId, Project};
 use crate::core::path::{Dir, FilePath};
 use crate::core::refusal::Refusal;
@@ -35,8 +35,9 @@ pub const PART: usize = 10 * 1024 * 1024;
 pub const MEMORY: usize = 10 * 1024 * 1024;
 /// Most objects a listing reads to sort, filter and page.
 pub const SCAN_LIMIT: usize = 10_000;
-/// A record longer than this, as JSON, is kept only in the index (R2 limits
-/// an object's custom metadata).
+/// A record longer than this, as JSON and as R2 measures it
+/// (`r2_metadata_len`), is kept only in the index: R2 allows 2048 for an
+/// object's custom metadata, the `uuid` and the names included.
 const RECORD_IN_METADATA: usize = 1800;
 /// The custom metadata of objects stored before files had ids.
 const LEGACY_META: &str = "meta";
@@ -191,7 +192,7 @@ impl Files {
     fn custom_metadata(record: &FileRecord) -> HashMap<String, String> {
         let mut custom = HashMap::from([("uuid".to_string(), record.uuid.to_string())]);
         if let Ok(text) = serde_json::to_string(record)
-            && text.len() <= RECORD_IN_METADATA
+            && r2_metadata_len(&text) <= RECORD_IN_METADATA
         {
             custom.insert("record".into(), text);
         }

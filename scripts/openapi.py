@@ -25,7 +25,70 @@ API_PERMISSIONS = PERMISSIONS + ["ACCESS_READ", "ACCESS_MANAGE"]
 KEY_ID = "^[0-9a-f]{32}$"
 UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 TEMPLATE_ID = "^SECU_[0-9A-F]{32}$"
-SCOPE = "An absolute normalised directory (no ., .. or empty segment, no trailing slash), optionally ending in /*: /a allows exactly /a, /a/* allows /a and below."
+PROJECT = "^[a-z0-9]{1,32}$"
+SCOPE = ("An absolute normalised directory (no ., .. or empty segment, no trailing slash; at most 992 bytes), optionally "
+         "ending in /*: /a allows exactly /a, /a/* allows /a and below.")
+
+# Paths, as core::path reads them: segments of any character but `/`, `\` and
+# control characters (Unicode Cc), never empty, `.` or `..`. A path is at most
+# 992 bytes (UTF-8) and a file name 255 bytes; the document's maxLength can
+# only count characters, so the descriptions say it in bytes.
+_CTRL = r"\x00-\x1f\x7f-\x9f"
+
+
+def _segment(extra=""):
+    """A path segment; `extra` are further characters it may not hold."""
+    any_char = rf"[^/\\{extra}{_CTRL}]"
+    not_dot = rf"[^./\\{extra}{_CTRL}]"
+    return rf"(?:{not_dot}{any_char}*|\.{not_dot}{any_char}*|\.\.{any_char}+)"
+
+
+SEGMENT = _segment()
+FILE_PATH = rf"^(?:/{SEGMENT})+$"
+DIRECTORY = rf"^/$|^(?:/{SEGMENT})+$"
+BELOW_ROOT = rf"^{SEGMENT}(?:/{SEGMENT})*$"
+FILE_NAME = rf"^{SEGMENT}$"
+# A scope: a directory whose segments hold no `*`, then optionally `/*`.
+SCOPE_PATTERN = rf"^/\*?$|^(?:/{_segment('*')})+(?:/\*)?$"
+
+# IP addresses and ranges as Rust's std parsers read them (core::restriction):
+# IPv4 octets without leading zeros; IPv6 with `::` for one or more groups
+# and an optional IPv4 tail; a prefix of digits (leading zeros allowed).
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+IPV4 = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
+_H16 = r"[0-9A-Fa-f]{1,4}"
+_LS32 = rf"(?:{_H16}:{_H16}|{IPV4})"
+IPV6 = "(?:" + "|".join([
+    rf"(?:{_H16}:){{6}}{_LS32}",
+    rf"::(?:{_H16}:){{5}}{_LS32}",
+    rf"(?:{_H16})?::(?:{_H16}:){{4}}{_LS32}",
+    rf"(?:(?:{_H16}:){{0,1}}{_H16})?::(?:{_H16}:){{3}}{_LS32}",
+    rf"(?:(?:{_H16}:){{0,2}}{_H16})?::(?:{_H16}:){{2}}{_LS32}",
+    rf"(?:(?:{_H16}:){{0,3}}{_H16})?::{_H16}:{_LS32}",
+    rf"(?:(?:{_H16}:){{0,4}}{_H16})?::{_LS32}",
+    rf"(?:(?:{_H16}:){{0,5}}{_H16})?::{_H16}",
+    rf"(?:(?:{_H16}:){{0,6}}{_H16})?::",
+]) + ")"
+IP_RANGE = rf"^(?:{IPV4}(?:/0*(?:3[0-2]|[12]?[0-9]))?|{IPV6}(?:/0*(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?)$"
+# Standard base64 as core::upload decodes it: padding optional, no stray bits.
+_B64 = "[A-Za-z0-9+/]"
+BASE64 = rf"^(?:{_B64}{{4}})*(?:{_B64}[AQgw](?:==?)?|{_B64}{{2}}[AEIMQUYcgkosw048]=?)?$"
+# A media type as core::upload::media_type takes it: ASCII with a /, no CR or LF.
+_MT = r"[\x00-\x09\x0b\x0c\x0e-\x7f]"
+MEDIA_TYPE = rf"^(?:{_MT}*/{_MT}*)?$"
+# The name of a multipart part: a header value (no control characters, and no
+# backslash, which a quoted string reads as an escape), and
+# not one that would name a file (`attachment`) or describe a file part that
+# is not in the body (`info[x]`, `meta[x]`, `tags[x]` but for x = files[]);
+# other parts are left aside.
+PART_NAME = r"^(?!attachment$|(?:info|meta|tags)\[(?!files\[\]\]$).*\]$)[^\x00-\x1f\x7f\\]+$"
+TAG_LIST = {"type": "array", "items": {"type": "string", "maxLength": 100}, "maxItems": 100}
+
+# An origin as core::restriction::WebOrigin reads it: http or https (any
+# case), a host of letters, digits, dots and hyphens or an IPv6 address in
+# brackets, and a port from 1 to 65535 without a leading zero.
+_PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+ORIGIN = rf"^[Hh][Tt][Tt][Pp][Ss]?://(?:[A-Za-z0-9.-]{{1,253}}|\[{IPV6}\])(?::{_PORT})?$"
 
 
 def ref(name, kind="schemas"):
@@ -39,7 +102,8 @@ def nullable(schema):
 
 
 def count(maximum, default=None, null=False):
-    s = {"type": "integer", "minimum": 1, "maximum": maximum}
+    s = {"type": "integer", "minimum": 1, "maximum": maximum,
+         "description": "A whole number, written without a fraction or an exponent (5, not 5.0)"}
     if default is not None:
         s["default"] = default
     return nullable(s) if null else s
@@ -58,46 +122,100 @@ def strings(item, max_items, min_items=1, null=False):
     return nullable(s) if null else s
 
 
+# In a written body, a member that is null counts as left out, whatever its
+# name (core::body::drop_nulls): any other member may be given as null.
+NULL_MEMBERS = {"type": "null"}
+TEMPLATE_READ_ONLY = ["id", "created_at", "updated_at", "created_at_unix", "updated_at_unix"]
+API_KEY_READ_ONLY = ["id", "created_at", "updated_at", "created_by", "secret"]
+
+
+def written(properties, response, **extra):
+    """An object of a body (response=False), or of an answer (True): every field shown."""
+    if response:
+        return obj(properties, required=properties.keys(), **extra)
+    return obj(properties, additional=NULL_MEMBERS, **extra)
+
+
+def maybe(schema, response):
+    """An input field may also be null, which counts as left out (its default)."""
+    return schema if response else {"anyOf": [schema, {"type": "null"}]}
+
+
+def not_both(name, alias):
+    """A field and its Filerobot spelling: at most one of them, unless null."""
+    given = {"not": {"type": "null"}}
+    return {"not": {"required": [name, alias], "properties": {name: given, alias: given}}}
+
+
 def policy_properties(response=False):
-    """The policy's fields: written by operators (response=False) or shown (True)."""
-    scope = {"type": "string", "description": SCOPE, "maxLength": 1024}
+    """The policy's fields: written by operators (response=False) or shown (True).
+
+    An input field that is null counts as left out, in every body (core::body::drop_nulls).
+    """
+    m = lambda schema: maybe(schema, response)
+    scope = {"type": "string", "description": SCOPE, "pattern": SCOPE_PATTERN, "maxLength": 994}
     upload = {
         "limit_per_min": count(10000, null=True),
         "limit_per_source_ip": count(1000000000, null=True),
         "max": count(1000000000, null=True),
-        "dir_scope": strings(scope, 100),
-        "max_file_size": count(5368709120, default=524288000),
+        "dir_scope": m(strings(scope, 100)),
+        "max_file_size": m(count(5368709120, default=524288000)),
     }
-    listing = {"dir_scope": strings(scope, 100), "max": count(1000000000, null=True)}
+    listing = {"dir_scope": m(strings(scope, 100)), "max": count(1000000000, null=True)}
+    extra_upload, extra_listing = {}, {}
     if not response:
-        upload["limit_per_ip_source"] = dict(count(1000000000, null=True), description="Filerobot's spelling of limit_per_source_ip")
-        listing["directory_scope"] = dict(strings(scope, 100), description="Filerobot's spelling of dir_scope")
+        upload["limit_per_ip_source"] = dict(count(1000000000, null=True), description="Filerobot's spelling of limit_per_source_ip; not both")
+        listing["directory_scope"] = m(dict(strings(scope, 100), description="Filerobot's spelling of dir_scope; not both"))
+        extra_upload = not_both("limit_per_source_ip", "limit_per_ip_source")
+        extra_listing = not_both("dir_scope", "directory_scope")
     restrictions = {
-        "whitelist_ip_ranges": strings({"type": "string", "description": "An IPv4 or IPv6 address or CIDR range"}, 256, null=True),
-        "whitelist_countries": strings({"type": "string", "pattern": "^(?![Xx]{2}$)[A-Za-z]{2}$"}, 256, null=True),
+        "whitelist_ip_ranges": strings({"type": "string", "pattern": IP_RANGE,
+                                        "description": "An IPv4 or IPv6 address, or a CIDR range"}, 256, null=True),
+        "whitelist_countries": strings({"type": "string", "pattern": "^(?![Xx]{2}$)[A-Za-z]{2}$",
+                                        "description": "An ISO 3166-1 alpha-2 code, any case; never XX"}, 256, null=True),
     }
     perms = PERMISSIONS + ([] if response else ["DIR_MOV"])
     return {
-        "permissions": {"type": "array", "items": {"enum": perms}, "maxItems": 64},
-        "upload": obj(upload, required=upload.keys() if response else ()),
-        "restrictions": obj(restrictions, required=restrictions.keys() if response else ()),
-        "listing": obj(listing, required=listing.keys() if response else ()),
-        "allowed_origins": strings({"type": "string", "description": "An origin such as https://shop.example"}, 256, null=True),
+        "permissions": m({"type": "array", "items": {"enum": perms},
+                          **({"uniqueItems": True} if response else {})}),
+        "upload": m(written(upload, response, **extra_upload)),
+        "restrictions": m(written(restrictions, response)),
+        "listing": m(written(listing, response, **extra_listing)),
+        "allowed_origins": strings({"type": "string", "pattern": ORIGIN,
+                                    "description": "An origin such as https://shop.example or http://[::1]:8787"}, 256, null=True),
     }
 
 
 def key_validity(response=False):
-    props = {"expiration_duration": count(604800, default=1200)}
-    if not response:
-        props["expire_duration"] = dict(count(604800), description="Filerobot's spelling of expiration_duration")
-    return obj(props, required=props.keys() if response else ())
+    props = {"expiration_duration": maybe(count(604800, default=1200), response)}
+    if response:
+        return written(props, response)
+    props["expire_duration"] = dict(count(604800, null=True), description="Filerobot's spelling of expiration_duration; not both")
+    return maybe(written(props, response, **not_both("expiration_duration", "expire_duration")), response)
 
 
-TEMPLATE_OWN = {
-    "description": {"type": "string", "maxLength": 1024},
-    "active": {"type": "boolean", "default": True},
-    "issue_limit_per_min": count(10000, default=5),
-}
+def template_own(response=False):
+    return {
+        "description": maybe({"type": "string", "maxLength": 1024}, response),
+        "active": maybe({"type": "boolean", "default": True}, response),
+        "issue_limit_per_min": maybe(count(10000, default=5), response),
+    }
+
+
+def api_key_input(create):
+    """The body of POST (create=True) or PATCH /v5/api-keys…: a null field is its default."""
+    projects = {"anyOf": [{"const": ["*"]},
+                          {"type": "array", "items": {"type": "string", "pattern": PROJECT}, "maxItems": 100}],
+                "description": "Projects, or [\"*\"] (alone) for a company-wide key"}
+    return obj({
+        "description": maybe({"type": "string", "maxLength": 1024}, False),
+        "permissions": maybe({"type": "array", "items": {"enum": API_PERMISSIONS + ["DIR_MOV"]}}, False),
+        "projects": projects,
+        "active": maybe({"type": "boolean", "default": True}, False),
+    }, required=["projects"] if create else (), additional=NULL_MEMBERS,
+        propertyNames={"not": {"enum": API_KEY_READ_ONLY}},
+        description="Other members may only be null (ignored); the fields the server sets may not be named.")
+
 
 SCHEMAS = {
     "Error": obj({
@@ -106,21 +224,27 @@ SCHEMAS = {
         "msg": {"type": "string", "minLength": 1},
         "hint": {"type": "string", "minLength": 1},
     }, required=["status", "code", "msg", "hint"]),
-    "TemplateInput": obj({**TEMPLATE_OWN, **policy_properties(), "key_validity": key_validity()},
-                         description="Every field is optional; null resets a field to its default."),
+    "TemplateInput": obj({**template_own(), **policy_properties(), "key_validity": key_validity()},
+                         additional=NULL_MEMBERS, propertyNames={"not": {"enum": TEMPLATE_READ_ONLY}},
+                         description="Every field is optional; null resets a field to its default, and a member of any "
+                                     "other name may only be null (ignored). The fields the server sets may not be named."),
+    "TemplatePatch": obj({**template_own(), **policy_properties(), "key_validity": key_validity()},
+                         additional=NULL_MEMBERS,
+                         description="A JSON merge patch: a field given replaces, null resets it to its default, "
+                                     "objects merge; a member of any other name may only be null (ignored)."),
     "Template": obj({
         "id": {"type": "string", "pattern": TEMPLATE_ID},
-        **TEMPLATE_OWN,
+        **template_own(response=True),
         **policy_properties(response=True),
         "key_validity": key_validity(response=True),
         "created_at": {"type": "string", "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},
         "created_at_unix": {"type": "integer", "minimum": 0},
         "updated_at_unix": {"type": "integer", "minimum": 0},
-    }, required=["id", *TEMPLATE_OWN, *policy_properties(response=True), "key_validity",
+    }, required=["id", *template_own(response=True), *policy_properties(response=True), "key_validity",
                  "created_at", "updated_at", "created_at_unix", "updated_at_unix"]),
-    "KeyRequest": obj({"data": obj({**policy_properties(), "key_validity": key_validity()})},
-                      description="Every field is optional. With a SASS key, a field left out inherits the presented key's value."),
+    "KeyRequest": obj({"data": maybe(written({**policy_properties(), "key_validity": key_validity()}, False), False)},
+                      description="Every field is optional, `data` too; null counts as left out. With a SASS key, a field left out inherits the presented key's value."),
     "KeyAnswer": obj({
         "status": {"const": "success"},
         "key": {"type": "string", "pattern": "^SASS__v2__"},
@@ -144,13 +268,8 @@ SCHEMAS = {
         "is_user_info_included": {"const": False},
         "permissions": {"type": "array", "items": {"enum": PERMISSIONS}},
     }, required=["status", "is_validate", "is_user_info_included", "permissions"]),
-    "ApiKeyInput": obj({
-        "description": {"type": "string", "maxLength": 1024},
-        "permissions": {"type": "array", "items": {"enum": API_PERMISSIONS + ["DIR_MOV"]}, "maxItems": 64},
-        "projects": {"type": "array", "items": {"type": "string", "pattern": "^([a-z0-9]{1,32}|\\*)$"}, "maxItems": 100,
-                     "description": "Projects, or [\"*\"] for a company-wide key"},
-        "active": {"type": "boolean"},
-    }),
+    "ApiKeyCreate": api_key_input(create=True),
+    "ApiKeyPatch": api_key_input(create=False),
     "ApiKey": obj({
         "id": {"type": "string", "pattern": "^(APIK_[0-9A-F]{32}|root)$"},
         "description": {"type": "string"},
@@ -207,22 +326,31 @@ SCHEMAS = {
         ],
     },
     "Base64Upload": obj({
-        "name": {"type": "string", "minLength": 1, "maxLength": 255},
-        "data": {"type": "string", "contentEncoding": "base64"},
+        "name": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": FILE_NAME,
+                 "description": "The file's name: one path segment of 1 to 255 bytes"},
+        "data": {"type": "string", "contentEncoding": "base64", "pattern": BASE64,
+                 "description": "The file's bytes in standard base64; padding optional"},
         "postactions": {"const": "decode_base64"},
-        "type": {"type": "string"},
+        "type": {"type": ["string", "null"], "maxLength": 255, "pattern": MEDIA_TYPE,
+                 "description": "Its media type (ASCII, with a /); empty or null for application/octet-stream"},
         "meta": {"type": "object"},
-        "tags": {"type": "object"},
+        "tags": {"anyOf": [ref("Tags"), {"type": "null"}]},
     }, required=["name", "data", "postactions"]),
     "UrlUpload": obj({
         "files_urls": {"type": "array", "minItems": 1, "maxItems": 100, "items": obj({
-            "url": {"type": "string", "pattern": "^https?://"},
-            "name": {"type": "string", "minLength": 1, "maxLength": 255},
+            "url": {"type": "string", "pattern": r"^https?://[^\s]+$", "maxLength": 2048,
+                    "description": "An http or https URL, fetched under the README's rules (no local addresses)"},
+            "name": {"type": ["string", "null"], "minLength": 1, "maxLength": 255, "pattern": FILE_NAME,
+                     "description": "The file's name; by default the URL's last path segment. Names must differ."},
             "meta": {"type": "object"},
             "info": {"type": "object"},
         }, required=["url"])},
-        "dir": {"type": "string"},
-    }, required=["files_urls"]),
+    }, required=["files_urls"],
+        description="Files fetched from URLs. `dir` may also be given, and must then be the query's folder."),
+    "Tags": {"anyOf": [
+        obj({"lang": {"type": ["string", "null"]}, "new_tags": TAG_LIST}, required=["new_tags"]),
+        {"type": "object", "additionalProperties": TAG_LIST},
+    ], "description": "{\"lang\", \"new_tags\"} as the widget sends them, or {language: [tags]}; at most 100 tags in all."},
 }
 
 ERROR = {"description": "A refusal: its status and code say why (see the README's error table).",
@@ -243,14 +371,26 @@ def success(fields, required=None):
     return obj({"status": {"const": "success"}, **fields}, required=["status", *(required or fields)])
 
 
-def op(summary, op_id, tag, ok, *, params=(), body=None, auth=True, status="200", description=None, extra=None):
+def link(op_id, **parameters):
+    """An OpenAPI link to `op_id`; the project is always the request's."""
+    return {"operationId": op_id, "parameters": {"project": "$request.path.project", **parameters}}
+
+
+def links_to(op_ids, **parameters):
+    return {f"to_{i}": link(i, **parameters) for i in op_ids}
+
+
+def op(summary, op_id, tag, ok, *, params=(), body=None, auth=True, status="200", description=None, extra=None,
+       links=None):
+    if links:
+        ok = dict(ok, links=links)
     o = {"summary": summary, "operationId": op_id, "tags": [tag], "parameters": list(params),
          "responses": {status: ok, "default": ref("Error", "responses")}}
     if description:
         o["description"] = description
     if body:
         o["requestBody"] = body
-    o["security"] = [{"FilerobotKey": []}] if auth else []
+    o["security"] = [{auth if isinstance(auth, str) else "FilerobotKey": []}] if auth else []
     if extra:
         o["responses"].update(extra)
     return o
@@ -264,14 +404,15 @@ def json_body(schema, example=None, required=True):
 
 
 P = ref("project", "parameters")
-FOLDER = {"name": "folder", "in": "query", "schema": {"type": "string", "default": "/"},
-          "description": "An absolute normalised directory. `dir` is another spelling."}
+FOLDER = {"name": "folder", "in": "query", "schema": {"type": "string", "default": "/", "maxLength": 992, "pattern": f"^$|{DIRECTORY}"},
+          "description": "An absolute normalised directory of at most 992 bytes; empty for the root. `dir` is another spelling "
+                         "(not both). An upload's folder and file name together make a path of at most 992 bytes."}
 LIST_QUERY = [
     FOLDER,
     {"name": "recursive", "in": "query", "schema": {"enum": ["0", "1", "true", "false"]}},
     {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 100000, "default": 0}},
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
-    {"name": "sort", "in": "query", "schema": {"type": "string", "pattern": "^(name|created_at|updated_at|modified_at)([:,](asc|desc))?$"},
+    {"name": "sort", "in": "query", "schema": {"type": "string", "pattern": "^(name|created_at|updated_at|modified_at)([:,]([Aa][Ss][Cc]|[Dd][Ee][Ss][Cc]))?$"},
      "description": "`order` is another spelling; `,` may stand for `:`."},
     {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 256}, "description": "Only names holding this text."},
 ]
@@ -290,11 +431,13 @@ FILE_EXAMPLE = {"uuid": "0b6e0c4e-5d52-4f0b-9a3e-4c1de0e8a8f1", "name": "photo o
                 "created_at": "2026-11-22T05:01:01Z", "modified_at": "2026-11-22T05:01:01Z"}
 
 UPLOAD_BODY = {"required": True, "content": {
-    "multipart/form-data": {"schema": {"type": "object", "properties": {
+    "multipart/form-data": {"schema": {"type": "object", "required": ["files[]"], "propertyNames": {"pattern": PART_NAME}, "properties": {
         "files[]": {"type": "string", "format": "binary", "description": "A file; any part with a file name is one (also `attachment`)."},
-        "info[files[]]": {"type": "string", "description": "JSON {name, type} of the file part that follows: its name wins."},
-        "meta[files[]]": {"type": "string", "description": "JSON object: the file's meta."},
-        "tags[files[]]": {"type": "string", "description": "JSON {lang, new_tags}: the file's tags."},
+        "info[files[]]": obj({"name": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": FILE_NAME},
+                              "type": {"type": "string", "maxLength": 255, "pattern": MEDIA_TYPE}}, additional=True,
+                             description="JSON {name, type} of the file part files[]: its name wins over the part's file name."),
+        "meta[files[]]": {"type": "object", "description": "JSON object: the file's meta."},
+        "tags[files[]]": ref("Tags"),
     }}},
     "application/json": {"schema": {"oneOf": [ref("Base64Upload"), ref("UrlUpload")]},
                          "example": {"name": "s.bin", "data": "aGVsbG8=", "postactions": "decode_base64"}},
@@ -304,6 +447,7 @@ upload_op = lambda op_id: op(
     "Upload files into a folder (FILE_UPLOAD, upload.dir_scope): multipart, base64 JSON, or by URL",
     op_id, "filerobot", json_answer("The file, or the files", ref("UploadAnswer"), {"status": "success", "file": FILE_EXAMPLE}),
     params=[P, FOLDER], body=UPLOAD_BODY,
+    links=links_to([f"{o}V4" for o in ("inspectFile", "renameFile", "deleteFile", "setFileMeta")], uuid="$response.body#/file/uuid"),
     description="Each file is one upload: a request with N files takes N counts at once, or none. Every file is at most the key's max_file_size, checked while it streams; a refused request stores nothing.")
 list_op = lambda op_id: op(
     "List files (OBJECTS_LIST, listing.dir_scope)", op_id, "filerobot",
@@ -326,7 +470,8 @@ def by_id(prefix):
     return {
         "get": op("A file by id (OBJECTS_LIST)", f"inspectFile{prefix}", "filerobot", file_answer, params=[P, UUID_PARAM]),
         "patch": op("Rename a file in its folder (FILE_RENAME)", f"renameFile{prefix}", "filerobot", file_answer,
-                    params=[P, UUID_PARAM], body=json_body(obj({"name": {"type": "string", "minLength": 1, "maxLength": 255}}, required=["name"]), {"name": "two.txt"})),
+                    links=links_to([f"inspectFile{prefix}"], uuid="$request.path.uuid"),
+                    params=[P, UUID_PARAM], body=json_body(obj({"name": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": FILE_NAME}}, required=["name"]), {"name": "two.txt"})),
         "delete": op("Delete a file (FILE_DELETE)", f"deleteFile{prefix}", "filerobot",
                      json_answer("Deleted", success({"hint": {"type": "string"}, "uuid": {"type": "string", "pattern": UUID}})),
                      params=[P, UUID_PARAM]),
@@ -341,9 +486,11 @@ def meta_by_id(prefix):
 PATH = ref("path", "parameters")
 OBJECT_ANSWER = json_answer("The file", success({"file": ref("Object")}))
 issue_key = op("Issue a key from a template (no credential; issue_limit_per_min per source IP)", "issueKey", "keys",
-               json_answer("The key", ref("KeyAnswer")), params=[P, ref("template_id", "parameters")], auth=False)
+               json_answer("The key", ref("KeyAnswer")), params=[P, ref("template_id", "parameters")], auth=False,
+               links=links_to(["keyInfo"], key="$response.body#/key"))
 mint_key = op("Mint a key: with an API secret key holding CONFIG_CHANGE, or by attenuating a SASS key holding CONFIG_CHANGE",
               "mintKey", "keys", json_answer("The key", ref("KeyAnswer")), params=[P],
+              links=links_to(["keyInfo"], key="$response.body#/key"),
               body=json_body(ref("KeyRequest"), {"data": {"permissions": ["FILE_UPLOAD"], "upload": {"dir_scope": ["/up/*"], "max": 10}}}))
 
 PATHS = {
@@ -356,7 +503,9 @@ PATHS = {
         "post": op("Create an API secret key (ACCESS_MANAGE); the secret is shown once", "createApiKey", "api keys",
                    json_answer("Created", success({"api_key": ref("ApiKey"), "secret": {"type": "string", "pattern": "^sek_[0-9a-f]{64}_[0-9a-f]{8}$"},
                                                    "hint": {"type": "string"}})),
-                   status="201", body=json_body(ref("ApiKeyInput"), {"description": "CI uploads", "permissions": ["FILE_UPLOAD"], "projects": ["demo"]})),
+                   status="201", links={f"to_{i}": {"operationId": i, "parameters": {"id": "$response.body#/api_key/id"}}
+                                        for i in ("readApiKey", "patchApiKey", "deleteApiKey")},
+                   body=json_body(ref("ApiKeyCreate"), {"description": "CI uploads", "permissions": ["FILE_UPLOAD"], "projects": ["demo"]})),
     },
     "/v5/api-keys/{id}": {
         k: v for k, v in {
@@ -364,7 +513,7 @@ PATHS = {
                       params=[ref("api_key_id", "parameters")]),
             "patch": op("Change an API secret key (ACCESS_MANAGE; a JSON merge patch)", "patchApiKey", "api keys",
                         json_answer("The key", success({"api_key": ref("ApiKey")})), params=[ref("api_key_id", "parameters")],
-                        body=json_body(ref("ApiKeyInput"), {"active": False})),
+                        body=json_body(ref("ApiKeyPatch"), {"active": False})),
             "delete": op("Delete an API secret key (ACCESS_MANAGE)", "deleteApiKey", "api keys",
                          json_answer("Deleted", success({"hint": {"type": "string"}, "id": {"type": "string"}})),
                          params=[ref("api_key_id", "parameters")]),
@@ -375,7 +524,8 @@ PATHS = {
     "/{project}/key": {"post": mint_key},
     "/{project}/v5/key": {"post": dict(mint_key, operationId="mintKeyV5")},
     "/{project}/v5/key/introspect": {"get": op("What the presented SASS key is, and what remains of its counters", "introspect", "keys",
-                                               json_answer("The key", ref("Introspection")), params=[P])},
+                                               json_answer("The key", ref("Introspection")), params=[P], auth="SassKey",
+                                               links=links_to(["revokeKey"], key_id="$response.body#/claims/key_id"))},
     "/{project}/v4/key/info": {"get": op("Filerobot's key check: the permissions of the key in the query", "keyInfo", "filerobot",
                                          json_answer("The key's permissions", ref("KeyInfo")),
                                          params=[P, {"name": "key", "in": "query", "required": True, "schema": {"type": "string"}}], auth=False)},
@@ -394,7 +544,9 @@ PATHS = {
                   json_answer("One page", success({"templates": {"type": "array", "items": ref("Template")}, "cursor": {"type": ["string", "null"]}})),
                   params=[P, ref("cursor", "parameters")]),
         "post": op("Create a template (CONFIG_CHANGE)", "createTemplate", "templates", json_answer("Created", success({"template": ref("Template")})),
-                   params=[P], status="201", body=json_body(ref("TemplateInput"), TEMPLATE_EXAMPLE)),
+                   params=[P], status="201", body=json_body(ref("TemplateInput"), TEMPLATE_EXAMPLE),
+                   links={**links_to(["readTemplate", "patchTemplate", "deleteTemplate"], id="$response.body#/template/id"),
+                          **links_to(["issueKey", "issueKeyV5", "demoPage"], template_id="$response.body#/template/id")}),
         "patch": op("Activate or deactivate several templates, all or none (CONFIG_CHANGE)", "patchTemplates", "templates",
                     json_answer("The templates", success({"templates": {"type": "array", "items": ref("Template")}})), params=[P],
                     body=json_body(obj({"ids": {"type": "array", "items": {"type": "string", "pattern": TEMPLATE_ID}, "minItems": 1, "maxItems": 100, "uniqueItems": True},
@@ -406,7 +558,7 @@ PATHS = {
                   params=[P, ref("id", "parameters")]),
         "patch": op("Change a template (CONFIG_CHANGE; a JSON merge patch)", "patchTemplate", "templates",
                     json_answer("The template", success({"template": ref("Template")})), params=[P, ref("id", "parameters")],
-                    body=json_body(ref("TemplateInput"), {"active": False})),
+                    body=json_body(ref("TemplatePatch"), {"active": False})),
         "delete": op("Delete a template (CONFIG_CHANGE)", "deleteTemplate", "templates",
                      json_answer("Deleted", success({"hint": {"type": "string"}, "id": {"type": "string", "pattern": TEMPLATE_ID}})),
                      params=[P, ref("id", "parameters")]),
@@ -414,10 +566,13 @@ PATHS = {
     "/{project}/v5/objects/{path}": {
         "put": op("Store the body as the file /{path} (FILE_UPLOAD, upload.dir_scope)", "putObject", "objects", OBJECT_ANSWER,
                   params=[P, PATH], status="201",
-                  body={"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-                  description="Needs Content-Length; a body above the key's max_file_size is refused before a byte is stored."),
+                  links={**links_to(["getObject", "headObject", "deleteObject", "moveObject", "setObjectMeta"], path="$request.path.path"),
+                         **links_to(["inspectFile", "renameFile", "deleteFile"], uuid="$response.body#/file/uuid")},
+                  body={"required": False, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                  description="Needs Content-Length; a body above the key's max_file_size is refused before a byte is stored. No body stores an empty file."),
         "get": op("The file's bytes (OBJECTS_FETCH)", "getObject", "objects",
-                  {"description": "The file", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                  {"description": "The file, with the media type it was stored with",
+                   "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
                   params=[P, PATH]),
         "head": op("The file's headers (OBJECTS_FETCH)", "headObject", "objects", {"description": "The file's headers"}, params=[P, PATH]),
         "delete": op("Delete the file (FILE_DELETE)", "deleteObject", "objects", json_answer("Deleted", success({"path": {"type": "string"}})),
@@ -425,7 +580,8 @@ PATHS = {
     },
     "/{project}/v5/objects/{path}/move": {"post": op("Move or rename the file (FILE_RENAME in its folder, else FILE_MOVE)", "moveObject", "objects",
                                                      OBJECT_ANSWER, params=[P, PATH],
-                                                     body=json_body(obj({"to": {"type": "string", "pattern": "^/"}}, required=["to"]), {"to": "/archive/cat.jpg"}))},
+                                                     body=json_body(obj({"to": {"type": "string", "maxLength": 992, "pattern": FILE_PATH,
+                                                                               "description": "The new absolute path, at most 992 bytes"}}, required=["to"]), {"to": "/archive/cat.jpg"}))},
     "/{project}/v5/objects/{path}/meta": {"put": op("Set the file's meta: a JSON object of at most 2 KiB (FILE_META_CHANGE)", "setObjectMeta", "objects",
                                                     OBJECT_ANSWER, params=[P, PATH], body=json_body({"type": "object"}, {"alt": "a cat"}))},
     "/{project}/v5/list": {"get": op("List a folder, with a cursor (OBJECTS_LIST)", "listFolder", "objects", json_answer("The folder", ref("Listing")),
@@ -454,14 +610,18 @@ DOCUMENT = {
     "paths": PATHS,
     "components": {
         "securitySchemes": {"FilerobotKey": {"type": "apiKey", "in": "header", "name": "X-Filerobot-Key",
-                                             "description": "A SASS key, an API secret key (sek_…) or the root key, as each call says."}},
+                                             "description": "A SASS key, an API secret key (sek_…) or the root key, as each call says."},
+                            "SassKey": {"type": "apiKey", "in": "header", "name": "X-Filerobot-Key",
+                                        "description": "A SASS key (SASS__v2__…), and nothing else."}},
         "parameters": {
-            "project": {"name": "project", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9]{1,32}$"}},
+            "project": {"name": "project", "in": "path", "required": True, "schema": {"type": "string", "pattern": PROJECT}, "example": "demo"},
             "template_id": {"name": "template_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": TEMPLATE_ID}},
             "id": {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": TEMPLATE_ID}},
             "api_key_id": {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^(APIK_[0-9A-F]{32}|root)$"}},
-            "path": {"name": "path", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1},
-                     "description": "The file's path below the root, percent-encoded; may contain slashes."},
+            "path": {"name": "path", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 991, "pattern": FILE_NAME}, "example": "photo.jpg",
+                     "description": "The file's path below the root, at most 991 bytes, percent-encoded. It may also be several "
+                                    "segments joined by unencoded slashes (`a/b.jpg`; `%2F` is refused), which an OpenAPI "
+                                    "path parameter cannot describe: the schema is one segment."},
             "cursor": {"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "The cursor of the previous page."},
         },
         "responses": {"Error": ERROR},

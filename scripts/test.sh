@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, native unit and property tests, the
-# release build and its size budget (384 KiB gzip), and end-to-end tests
-# against a real `wrangler dev`.
+# release build and its size budget (384 KiB gzip), end-to-end tests against a
+# real `wrangler dev`, and schemathesis holding the worker to its OpenAPI
+# document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -19,3 +20,5 @@ step "release build and bundle-size budget (wrangler deploy --dry-run)"
 bash scripts/size.sh
 step "end-to-end tests (wrangler dev)"
 node --test --test-reporter=spec tests/e2e/*.test.mjs
+step "schemathesis against a fresh worker"
+bash scripts/schemathesis.sh

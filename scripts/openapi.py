@@ -29,22 +29,29 @@ PROJECT = "^[a-z0-9]{1,32}$"
 SCOPE = ("An absolute normalised directory (no ., .. or empty segment, no trailing slash; at most 992 bytes), optionally "
          "ending in /*: /a allows exactly /a, /a/* allows /a and below.")
 
-# Paths, as core::path reads them: segments of any character but `/`, `\` and
-# control characters (Unicode Cc), never empty, `.` or `..`. A path is at most
-# 992 bytes (UTF-8) and a file name 255 bytes; the document's maxLength can
-# only count characters, so the descriptions say it in bytes.
+# Paths, as core::path reads them: segments never empty, `.` or `..`, of any
+# character but `/`, `\`, `;`, control characters (Unicode Cc) and those that
+# NFKC normalisation turns into `.`, `/`, `\`, `;` or `%`, and without a `%`
+# followed by two hex digits. A path is at most 992 bytes (UTF-8) and a file
+# name 255 bytes; the document's maxLength can only count characters, so the
+# descriptions say it in bytes.
 _CTRL = r"\x00-\x1f\x7f-\x9f"
+_NFKC = "\uFF0E\uFE52\u2024\u2025\u2026\uFF0F\uFF3C\uFE68\uFF1B\uFE54\uFF05\uFE6A"
 
 
-def _segment(extra=""):
-    """A path segment; `extra` are further characters it may not hold."""
-    any_char = rf"[^/\\{extra}{_CTRL}]"
-    not_dot = rf"[^./\\{extra}{_CTRL}]"
+def _segment(extra="", percent=True):
+    """A path segment; `extra` are further characters it may not hold, and
+    `percent=False` refuses every `%` (a move's `to`)."""
+    plain = rf"/\\;%{extra}{_CTRL}{_NFKC}"
+    escape = r"|%(?![0-9A-Fa-f]{2})" if percent else ""
+    any_char = rf"(?:[^{plain}]{escape})"
+    not_dot = rf"(?:[^.{plain}]{escape})"
     return rf"(?:{not_dot}{any_char}*|\.{not_dot}{any_char}*|\.\.{any_char}+)"
 
 
 SEGMENT = _segment()
 FILE_PATH = rf"^(?:/{SEGMENT})+$"
+MOVE_TO = rf"^(?:/{_segment(percent=False)})+$"
 DIRECTORY = rf"^/$|^(?:/{SEGMENT})+$"
 BELOW_ROOT = rf"^{SEGMENT}(?:/{SEGMENT})*$"
 FILE_NAME = rf"^{SEGMENT}$"
@@ -125,7 +132,7 @@ def strings(item, max_items, min_items=1, null=False):
 # In a written body, a member that is null counts as left out, whatever its
 # name (core::body::drop_nulls): any other member may be given as null.
 NULL_MEMBERS = {"type": "null"}
-TEMPLATE_READ_ONLY = ["id", "created_at", "updated_at", "created_at_unix", "updated_at_unix"]
+TEMPLATE_READ_ONLY = ["id", "created_at", "updated_at", "created_at_unix", "updated_at_unix", "generation"]
 API_KEY_READ_ONLY = ["id", "created_at", "updated_at", "created_by", "secret"]
 
 
@@ -170,7 +177,9 @@ def policy_properties(response=False):
         extra_listing = not_both("dir_scope", "directory_scope")
     restrictions = {
         "whitelist_ip_ranges": strings({"type": "string", "pattern": IP_RANGE,
-                                        "description": "An IPv4 or IPv6 address, or a CIDR range"}, 256, null=True),
+                                        "description": "An IPv4 or IPv6 address, or a CIDR range without host bits "
+                                                       "(10.0.0.0/8, not 10.1.2.3/8); an IPv4-mapped range is /96 or longer"},
+                                       256, null=True),
         "whitelist_countries": strings({"type": "string", "pattern": "^(?![Xx]{2}$)[A-Za-z]{2}$",
                                         "description": "An ISO 3166-1 alpha-2 code, any case; never XX"}, 256, null=True),
     }
@@ -241,8 +250,10 @@ SCHEMAS = {
         "updated_at": {"type": "string", "format": "date-time"},
         "created_at_unix": {"type": "integer", "minimum": 0},
         "updated_at_unix": {"type": "integer", "minimum": 0},
+        "generation": {"type": "integer", "minimum": 0,
+                       "description": "Moves with every narrowing change; keys issued at an earlier one are refused (TEMPLATE_CHANGED)"},
     }, required=["id", *template_own(response=True), *policy_properties(response=True), "key_validity",
-                 "created_at", "updated_at", "created_at_unix", "updated_at_unix"]),
+                 "created_at", "updated_at", "created_at_unix", "updated_at_unix", "generation"]),
     "KeyRequest": obj({"data": maybe(written({**policy_properties(), "key_validity": key_validity()}, False), False)},
                       description="Every field is optional, `data` too; null counts as left out. With a SASS key, a field left out inherits the presented key's value."),
     "KeyAnswer": obj({
@@ -580,8 +591,8 @@ PATHS = {
     },
     "/{project}/v5/objects/{path}/move": {"post": op("Move or rename the file (FILE_RENAME in its folder, else FILE_MOVE)", "moveObject", "objects",
                                                      OBJECT_ANSWER, params=[P, PATH],
-                                                     body=json_body(obj({"to": {"type": "string", "maxLength": 992, "pattern": FILE_PATH,
-                                                                               "description": "The new absolute path, at most 992 bytes"}}, required=["to"]), {"to": "/archive/cat.jpg"}))},
+                                                     body=json_body(obj({"to": {"type": "string", "maxLength": 992, "pattern": MOVE_TO,
+                                                                               "description": "The new absolute path, at most 992 bytes, decoded: no %"}}, required=["to"]), {"to": "/archive/cat.jpg"}))},
     "/{project}/v5/objects/{path}/meta": {"put": op("Set the file's meta: a JSON object of at most 2 KiB (FILE_META_CHANGE)", "setObjectMeta", "objects",
                                                     OBJECT_ANSWER, params=[P, PATH], body=json_body({"type": "object"}, {"alt": "a cat"}))},
     "/{project}/v5/list": {"get": op("List a folder, with a cursor (OBJECTS_LIST)", "listFolder", "objects", json_answer("The folder", ref("Listing")),

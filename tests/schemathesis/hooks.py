@@ -13,6 +13,8 @@ one the README calls valid:
   name at most 255 bytes; an upload's folder and file name together make a
   path (the document's `maxLength`s count characters).
 - A file's meta is at most 2 KiB as JSON (`PUT …/meta` calls).
+- An IP range has no host bits set (10.0.0.0/8, not 10.1.2.3/8), and an
+  IPv4-mapped range is /96 or longer.
 - An upload holds at most 100 tags in all languages together.
 - An upload to a path that holds a file replaces that file, and its id goes
   with it: a later call by that id is 404. schemathesis's
@@ -30,6 +32,7 @@ make invalid, and `map_case` changes only positive uploads (their folder and
 URLs, both still valid). Nothing here touches a response or a check: every
 check runs on every case that is sent.
 """
+import ipaddress
 import itertools
 import json
 import os
@@ -103,6 +106,37 @@ def _scopes_fit(body):
                     if isinstance(scope, str) and len(scope) <= MAX_PATH + 2 \
                             and not _path_fits(scope.removesuffix("/*") or "/"):
                         return False
+    return True
+
+
+def _range_as_meant(text):
+    """An IP range without host bits (core::restriction::IpRange)."""
+    addr, _, prefix = text.partition("/")
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        return True  # not an address the document allows: not this rule's to judge
+    if not prefix:
+        return True
+    if not prefix.isdigit():
+        return True
+    length = int(prefix)
+    if length > ip.max_prefixlen:
+        return True
+    if int(ip) & ((1 << (ip.max_prefixlen - length)) - 1):
+        return False
+    return not (ip.version == 6 and ip.ipv4_mapped is not None and length < 96)
+
+
+def _ranges_as_meant(body):
+    """Every whitelist_ip_ranges entry of a template or key request."""
+    if not isinstance(body, dict):
+        return True
+    for holder in (body, body.get("data")):
+        restrictions = holder.get("restrictions") if isinstance(holder, dict) else None
+        ranges = restrictions.get("whitelist_ip_ranges") if isinstance(restrictions, dict) else None
+        if isinstance(ranges, list) and not all(_range_as_meant(r) for r in ranges if isinstance(r, str)):
+            return False
     return True
 
 
@@ -196,7 +230,7 @@ def filter_case(context, case):
         name = body.get("name")
         if isinstance(name, str) and len(name) <= MAX_NAME and not _name_fits(name):
             return False
-        if not _scopes_fit(body):
+        if not _scopes_fit(body) or not _ranges_as_meant(body):
             return False
         if case.operation.path.endswith("/meta") and not _meta_fits(body.get("meta", body)):
             return False

@@ -4,8 +4,12 @@
 //!   prefix, listed with R2's delimiter). Its custom metadata holds its id
 //!   (`uuid`) and, when small enough, its whole record (`record`).
 //! - Its record (`core::file_record::FileRecord`) is also the object
-//!   `_uuid/{project}/{uuid}`: a file id resolves to its path in one read.
-//!   `_` never starts a project, so no file key can collide with it.
+//!   `_uuid/{project}/{uuid}`: a file id resolves to its path in one read,
+//!   and a head of that path confirms the file there still has that id.
+//!   `_` never starts a project, so no file key can collide with it. An
+//!   upload over a file does not look for the file it replaces (one head
+//!   and one delete fewer on every upload): the replaced file's index entry
+//!   is left behind, resolves to nothing, and is deleted when it is found.
 //! - Uploads are staged first (`Staging`): a file stays in memory up to
 //!   `PART` bytes, and the request keeps at most `MEMORY` bytes in memory in
 //!   all; a larger file goes through an R2 multipart upload, in parts of
@@ -103,8 +107,32 @@ impl Files {
         }
     }
 
-    /// The record of the file with this id, if there is one.
+    /// The record of the file with this id, if there is one: its index
+    /// entry, if the file at the entry's path still has this id.
     pub async fn resolve(&self, id: &FileId) -> Result<Option<FileRecord>, Refusal> {
+        let Some(record) = self.index_record(id).await? else {
+            return Ok(None);
+        };
+        let current = self
+            .bucket
+            .head(self.key(&record.path))
+            .await
+            .map_err(|e| down("head", e))?
+            .and_then(|object| object.custom_metadata().ok())
+            .is_some_and(|custom| {
+                custom.get("uuid").and_then(|u| FileId::parse(u)).as_ref() == Some(id)
+            });
+        if current {
+            return Ok(Some(record));
+        }
+        // The file was replaced (or deleted without its entry): the entry is
+        // stale. Removing it is tidying only; a failure changes no answer.
+        let _ = self.delete_key(index_key(&self.project, id)).await;
+        Ok(None)
+    }
+
+    /// The index entry of this id, current or not.
+    async fn index_record(&self, id: &FileId) -> Result<Option<FileRecord>, Refusal> {
         let Some(object) = self
             .bucket
             .get(index_key(&self.project, id))
@@ -149,8 +177,9 @@ impl Files {
         {
             return Ok(record);
         }
+        // The object names its id, so that id's entry is current.
         if let Some(id) = custom.get("uuid").and_then(|u| FileId::parse(u))
-            && let Some(record) = self.resolve(&id).await?
+            && let Some(record) = self.index_record(&id).await?
         {
             return Ok(record);
         }
@@ -217,7 +246,6 @@ impl Files {
     /// whatever file was there; the stored object, as R2 answered the write.
     pub async fn commit(&self, staged: Staged, record: &FileRecord) -> Result<Object, Refusal> {
         let key = self.key(&record.path);
-        let previous = self.record_at(&record.path).await?;
         let http = HttpMetadata {
             content_type: Some(record.content_type.clone()),
             ..HttpMetadata::default()
@@ -257,12 +285,6 @@ impl Files {
             let _ = self.delete_key(key).await;
             return Err(e);
         }
-        if let Some(previous) = previous
-            && previous.uuid != record.uuid
-        {
-            self.delete_key(index_key(&self.project, &previous.uuid))
-                .await?;
-        }
         Ok(stored)
     }
 
@@ -285,11 +307,6 @@ impl Files {
             .await
             .map_err(|e| down("get", e))?
             .ok_or(Refusal::MissFile)?;
-        let replaced = if from != to {
-            self.record_at(&record.path).await?
-        } else {
-            None
-        };
         let body = source.body().ok_or_else(|| down("get", "no body"))?;
         let data = match body.response_body().map_err(|e| down("body", e))? {
             worker::ResponseBody::Stream(stream) => Data::ReadableStream(stream),
@@ -308,12 +325,6 @@ impl Files {
         self.put_index(record).await?;
         if from != to {
             self.delete_key(from).await?;
-            if let Some(replaced) = replaced
-                && replaced.uuid != record.uuid
-            {
-                self.delete_key(index_key(&self.project, &replaced.uuid))
-                    .await?;
-            }
         }
         Ok(written)
     }

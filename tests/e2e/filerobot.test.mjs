@@ -267,6 +267,35 @@ describe('files by id', () => {
     assert.equal(stats.status, 200, '"stats" is never a file');
   });
 
+  test('a file replaced by an upload or a rename takes its id with it; the new one answers by its own', async () => {
+    const p = freshProject();
+    const key = await mintKey(worker.url, p, { permissions: ALL });
+    const first = (await upload(p, key, '/r', [{ name: 'a.txt', bytes: 'first' }])).body.file.uuid;
+    const second = (await upload(p, key, '/r', [{ name: 'a.txt', bytes: 'second' }])).body.file.uuid;
+    assert.notEqual(first, second, 'an upload over a file gives a new id');
+    for (let i = 0; i < 2; i++) { // the stale entry is found, then gone: 404 both times
+      assertError(assert, await get(p, `/v4/files/${first}`, key), 404, 'FILE_NOT_FOUND');
+    }
+    assertError(assert, await call(worker.url, 'DELETE', `/${p}/v4/files/${first}`, { key, headers: FROM }), 404, 'FILE_NOT_FOUND');
+    assertError(assert, await call(worker.url, 'PATCH', `/${p}/v4/files/${first}`, { key, headers: FROM, body: { name: 'z.txt' } }), 404, 'FILE_NOT_FOUND');
+    assert.equal((await content(p, '/r/a.txt')).toString(), 'second', 'a call by the old id changed nothing');
+    const seen = await get(p, `/v4/files/${second}`, key);
+    assert.equal(seen.status, 200, seen.text);
+    assert.equal(seen.body.file.size.bytes, 6);
+    // A rename onto a file replaces it: the replaced file's id is gone, the renamed one's follows it.
+    const other = (await upload(p, key, '/r', [{ name: 'b.txt', bytes: 'bee' }])).body.file.uuid;
+    const renamed = await call(worker.url, 'PATCH', `/${p}/v4/files/${other}`, { key, headers: FROM, body: { name: 'a.txt' } });
+    assert.equal(renamed.status, 200, renamed.text);
+    assertError(assert, await get(p, `/v4/files/${second}`, key), 404, 'FILE_NOT_FOUND');
+    assert.equal((await get(p, `/v4/files/${other}`, key)).body.file.name, 'a.txt');
+    assert.equal((await content(p, '/r/a.txt')).toString(), 'bee');
+    // The same bytes by the object API: a PUT over a file gives a new id too.
+    const put = await call(worker.url, 'PUT', `/${p}/v5/objects/r/a.txt`, { key, raw: 'put', headers: { ...FROM, 'Content-Type': 'text/plain' } });
+    assert.equal(put.status, 201, put.text);
+    assertError(assert, await get(p, `/v4/files/${other}`, key), 404, 'FILE_NOT_FOUND');
+    assert.equal((await get(p, `/v4/files/${put.body.file.uuid}`, key)).status, 200);
+  });
+
   test('a file outside the scope is refused by id too; renames need FILE_RENAME', async () => {
     const p = freshProject();
     const writer = await mintKey(worker.url, p, { permissions: ALL });

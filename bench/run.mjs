@@ -832,14 +832,13 @@ function report(results, cold, m, micro, size, when = new Date().toISOString(), 
   lines.push('- (pe) `Content-Length` against `max_file_size`, one take of both counters in the key\'s Durable Object');
   lines.push('  (the same SQL as the Limiter: a row read and written per counter, a ring of 61 per-second counts for');
   lines.push('  the window, the alarm checked), then one R2 put of the streamed body. sass-edge, which keeps a file-id');
-  lines.push('  index, also heads the path (the file it replaces), puts the index record, deletes the replaced file\'s');
-  lines.push('  record, and heads the new object for its answer: five R2 calls to the peer\'s one. The peer does not');
+  lines.push('  index, also puts the file\'s index record (its id to its path): two R2 calls to the peer\'s one. The peer does not');
   lines.push('  give counts back when the put fails, nor compute a SHA-1.');
   lines.push('- (pg) `request.formData()` (the platform\'s parser, the whole body in memory), the file\'s size against');
   lines.push('  `max_file_size`, its name from `info[files[]]`, the folder\'s scope, one take for the file, its SHA-1');
   lines.push('  (WebCrypto), one R2 put, and a Filerobot file object. sass-edge streams the body through its own parser');
   lines.push('  (bounded parts and headers, the size checked while it streams, SHA-1 in wasm) and stores the file as');
-  lines.push('  in (e), with its index: four R2 calls to the peer\'s one.');
+  lines.push('  in (e), with its index: two R2 calls to the peer\'s one.');
   lines.push('- The peer calls its Durable Object by RPC (`stub.take(…)`), as the platform recommends; sass-edge\'s');
   lines.push('  workers-rs stub sends a `fetch` with a JSON body, and the Limiter answers JSON.', '');
 
@@ -930,7 +929,7 @@ function report(results, cold, m, micro, size, when = new Date().toISOString(), 
   lines.push(`  own work (the key check, the signed \`X-Sass-*\` headers, building the forwarded request and the answer) is the other ${fmt(ownD2)} µs.`);
   lines.push(`- (f) +${fmt(extra('f'))} µs, all of it sass-edge's own work but the audit line's way out: the API key from the`);
   lines.push('  isolate\'s cache, the body read and checked, the claims and the HMAC, the answer. No storage call.');
-  const storeOwn = `${wasmOwn}, and the file-id index's R2 calls beyond the one put (a head of the path, the index record's put, the replaced record's delete; (e) also heads the new object)`;
+  const storeOwn = `${wasmOwn}, and the file-id index's R2 call beyond the one put (the index record's put)`;
   explain('e', ['r4', 'r7'], 'the Limiter\'s storage work and one R2 put', storeOwn);
   explain('g', ['r4', 'r7'], 'the Limiter\'s storage work and one R2 put', `${storeOwn}, and the multipart parser`);
   lines.push(`- (e2) is (e) without the per-minute window: ${fmt(cpu('e') - cpu('e2'))} µs less per upload. The window is a ring of 61`);

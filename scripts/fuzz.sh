@@ -4,9 +4,11 @@
 #
 #   bash scripts/fuzz.sh [SECONDS] [TARGET...]
 #
-# Installs what is missing first (quietly skipped when present): a nightly
-# toolchain through rustup (minimal profile), cargo-fuzz from crates.io, and
-# a C++ compiler for libFuzzer (g++, with apt, as root or through sudo).
+# Installs what is missing first (quietly skipped when present), so that a
+# fresh machine that reaches only package registries can run it: a nightly
+# toolchain through rustup (minimal profile), cargo-fuzz from crates.io
+# (--locked, a fixed version), and a C++ compiler for libFuzzer (g++, with
+# apt, as root or through sudo).
 # Each target starts from its committed seeds (fuzz/seeds/TARGET), copied
 # into a git-ignored working corpus (fuzz/corpus/TARGET) that grows from run
 # to run. A crash, an invariant violation, a timeout or an out-of-memory
@@ -19,10 +21,11 @@
 #   FUZZ_SANITIZER        address, memory, thread, leak or none (default:
 #                         none: the core is safe Rust, and ASan halves the
 #                         speed; debug assertions, so overflow checks, are on)
-#   SASS_FUZZ_SKIP_KNOWN  1: step over the findings already reported
-#                         (fuzz/README.md) to look past them
-#   SASS_FUZZ_STRICT      1: also check the stricter path rules
+#   SASS_FUZZ_STATS       1: print what each input reached (fuzz/README.md)
 #   CARGO_BUILD_JOBS      as for cargo (on a small machine, 1)
+#
+# The regression tests of the findings (fuzz/tests/findings.rs) are a
+# separate build: cargo +nightly test --manifest-path fuzz/Cargo.toml
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -49,16 +52,8 @@ if ! command -v rustup >/dev/null 2>&1; then
   echo "rustup is needed (https://rustup.rs); it is how Rust is installed for this project" >&2
   exit 1
 fi
-if ! rustup run "$TOOLCHAIN" rustc --version >/dev/null 2>&1; then
-  echo "== installing the $TOOLCHAIN toolchain (minimal profile)"
-  rustup toolchain install "$TOOLCHAIN" --profile minimal
-fi
-if ! cargo fuzz --version >/dev/null 2>&1; then
-  echo "== installing cargo-fuzz $CARGO_FUZZ_VERSION"
-  cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
-fi
-
-# libfuzzer-sys compiles libFuzzer, which is C++.
+# libfuzzer-sys compiles libFuzzer, which is C++ (and cargo install links
+# with the C compiler that comes with g++).
 if ! command -v "${CXX:-c++}" >/dev/null 2>&1 && ! command -v g++ >/dev/null 2>&1 \
   && ! command -v clang++ >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1; then
@@ -69,6 +64,15 @@ if ! command -v "${CXX:-c++}" >/dev/null 2>&1 && ! command -v g++ >/dev/null 2>&
     echo "a C++ compiler is needed to build libFuzzer (set CXX, or install g++ or clang++)" >&2
     exit 1
   fi
+fi
+
+if ! rustup run "$TOOLCHAIN" rustc --version >/dev/null 2>&1; then
+  echo "== installing the $TOOLCHAIN toolchain (minimal profile)"
+  rustup toolchain install "$TOOLCHAIN" --profile minimal
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "== installing cargo-fuzz $CARGO_FUZZ_VERSION"
+  cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
 fi
 
 FLAGS=(--sanitizer "$SANITIZER" --debug-assertions)

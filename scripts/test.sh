@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, native unit and property tests, the
 # release build and its size budget (384 KiB gzip), end-to-end tests against a
-# real `wrangler dev`, and schemathesis holding the worker to its OpenAPI
-# document.
+# real `wrangler dev`, schemathesis holding the worker to its OpenAPI
+# document, and 60 s of fuzzing for each of the core's fuzz targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -22,3 +22,5 @@ step "end-to-end tests (wrangler dev)"
 node --test --test-reporter=spec tests/e2e/*.test.mjs
 step "schemathesis against a fresh worker"
 bash scripts/schemathesis.sh
+step "fuzzing (60 s a target)"
+bash scripts/fuzz.sh 60

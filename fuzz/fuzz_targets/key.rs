@@ -1,4 +1,4 @@
-//! The key parser and verifier (`core::key`), five modes by the first byte:
+//! The key parser and verifier (`core::key`), six modes by the first byte:
 //!
 //! 0. the rest, as text, is a key: it verifies only if it is authentic
 //!    (an HMAC computed here, apart from the core, matches its tag), and
@@ -11,13 +11,20 @@
 //!    reached;
 //! 3. the rest, as text, is the claims part itself, correctly signed: the
 //!    base64 decoding behind the MAC is reached too;
-//! 4. the rest drives structured claims (a generated policy), signed.
+//! 4. the rest drives structured claims (a generated policy and lineage),
+//!    signed, the key id mostly made as sass-edge makes it;
+//! 5. the rest is JSON; an object gets the key id that carries its
+//!    `expires_at` (when it has one that fits), then is signed: arbitrary
+//!    claims that get past the key id's check.
 //!
-//! For signed keys (2 to 4): `verify` either succeeds with claims that
-//! re-encode and verify again to the same claims (and the encoding is a
-//! fixed point), or refuses with KEY_INVALID (claims that do not decode, at
-//! any time) or KEY_EXPIRED (claims that decode, past expiry plus leeway).
-//! Never a panic.
+//! For signed keys (2 to 5): `verify` either succeeds with exactly the
+//! claims the payload decodes to, which re-encode and verify again to the
+//! same claims (and the encoding is a fixed point), or refuses with
+//! KEY_INVALID (claims that do not decode, or whose key id does not carry
+//! their expiry, at any time) or KEY_EXPIRED (claims that decode, past
+//! expiry plus leeway, and only then). A verified key is usable: the
+//! gateway's counters outlive it, and a key attenuated from it verifies and
+//! counts against it. Never a panic.
 
 #![no_main]
 
@@ -27,14 +34,14 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use libfuzzer_sys::fuzz_target;
 use sass_edge::core::attenuate::attenuate;
 use sass_edge::core::gateway::{self, KeyState, TemplateState};
-use sass_edge::core::id::Project;
+use sass_edge::core::id::{KeyId, Project};
 use sass_edge::core::introspection::{self, KeyInfo};
 use sass_edge::core::key::{self, Claims, KeyCache, LEEWAY, PREFIX, Verified};
+use sass_edge::core::lineage::{Ancestor, Counted};
 use sass_edge::core::request::{Ask, Target, Verb};
 use sass_edge::core::restriction::Client;
 use sass_edge_fuzz::{
-    KEY_VECTOR, KEY_VECTOR_SORTED, NOW, demo, generate, key_id, model, ring, secret, skip_known,
-    stat,
+    KEY_VECTOR, KEY_VECTOR_SORTED, NOW, demo, generate, model, nonce, ring, secret, stat,
 };
 use serde_json::{Value, json};
 
@@ -51,12 +58,13 @@ fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
-    match mode % 5 {
+    match mode % 6 {
         0 => unsigned(&String::from_utf8_lossy(rest)),
         1 => edited(rest),
         2 => signed(&URL_SAFE_NO_PAD.encode(rest)),
         3 => signed(&String::from_utf8_lossy(rest)),
-        _ => structured(rest),
+        4 => structured(rest),
+        _ => with_its_key_id(rest),
     }
 });
 
@@ -166,6 +174,13 @@ fn signed(payload: &str) {
         .ok()
         .and_then(|json| serde_json::from_slice(&json).ok());
     let too_long = text.len() > key::MAX_KEY_LEN;
+    if !too_long {
+        stat(match &decoded {
+            None => "signed: claims do not decode",
+            Some(c) if c.key_id.expires_at() != c.expires_at => "signed: key id without expiry",
+            Some(_) => "signed: claims decode",
+        });
+    }
     for now in TIMES {
         let got = key::verify(&text, ring(), now);
         match (&decoded, &got) {
@@ -174,6 +189,18 @@ fn signed(payload: &str) {
                 got.as_ref().map(|_| ()).map_err(|e| e.code()),
                 Err("KEY_INVALID"),
                 "signed claims that do not decode: {payload:?}"
+            ),
+            // A key id carries its key's expiry (its first 4 bytes): one that
+            // does not is refused, whatever the time.
+            (Some(c), _) if c.key_id.expires_at() != c.expires_at => assert_eq!(
+                got.as_ref().map(|_| ()).map_err(|e| e.message()),
+                Err(
+                    "the key's id does not carry its expiry (a key of an earlier version)"
+                        .to_string()
+                ),
+                "a key whose id says {} expires at {}",
+                c.key_id.expires_at(),
+                c.expires_at
             ),
             (Some(c), Ok(v)) => {
                 assert_eq!(c, &**v, "verify read other claims than the payload holds");
@@ -200,6 +227,7 @@ fn structured(raw: &[u8]) {
         return;
     };
     let head = <(u8, u8, u64, u64, u8)>::arbitrary(&mut u).unwrap_or_default();
+    let lineage = <Vec<(u8, u8, u8)>>::arbitrary(&mut u).unwrap_or_default();
     let mut members = policy.members();
     members.remove("key_validity");
     let mut claims = serde_json::Map::new();
@@ -211,20 +239,79 @@ fn structured(raw: &[u8]) {
             json!("SECU_3268740E1C82464B9BC350D868F966CB"),
         );
     }
-    let key_id = if head.1 & 2 == 0 {
-        "07".repeat(16)
-    } else {
-        "0G".repeat(16)
+    // Mostly a time near the vectors', sometimes any 32- or 64-bit one.
+    let expires_at = match head.4 % 4 {
+        0 | 1 => NOW + head.3 % 2000,
+        2 => head.3 % (1 << 32),
+        _ => head.3,
+    };
+    // The id as sass-edge makes it, mostly; else one of an earlier version
+    // (no expiry in it), one for another expiry, or no key id at all.
+    let key_id = match (head.1 >> 1) % 8 {
+        0 => "07".repeat(16),
+        1 => KeyId::issued(expires_at.wrapping_add(1), nonce(7)).to_string(),
+        2 => "0G".repeat(16),
+        _ => KeyId::issued(expires_at, nonce(7)).to_string(),
     };
     claims.insert("key_id".into(), json!(key_id));
-    claims.insert("issued_at".into(), json!(head.2));
-    claims.insert("expires_at".into(), json!(head.3));
-    if head.4 > 0 {
-        let lineage: Vec<String> = (0..head.4 % 6).map(|i| format!("{i:032x}")).collect();
-        claims.insert("lineage".into(), json!(lineage));
+    if head.1 & 0x10 != 0 {
+        claims.insert("generation".into(), json!(head.2 >> 32));
+    }
+    claims.insert("issued_at".into(), json!(head.2 % (1 << 40)));
+    claims.insert("expires_at".into(), json!(expires_at));
+    // Ancestors: an id alone, or an id with the limits it counts (some of
+    // them zero, which no key carries).
+    let ancestors: Vec<Value> = lineage
+        .iter()
+        .take(6)
+        .map(|&(n, limits, value)| {
+            let id = KeyId::issued(expires_at, nonce(n)).to_string();
+            if limits == 0 {
+                return json!(id);
+            }
+            let mut a = serde_json::Map::new();
+            a.insert("key_id".into(), json!(id));
+            for (bit, name) in [
+                "upload_limit_per_min",
+                "upload_limit_per_source_ip",
+                "upload_max",
+                "listing_max",
+            ]
+            .iter()
+            .enumerate()
+            {
+                if limits & (1 << bit) != 0 {
+                    a.insert((*name).into(), json!(value));
+                }
+            }
+            if limits & 0x80 != 0 {
+                a.insert("other".into(), json!(1));
+            }
+            Value::Object(a)
+        })
+        .collect();
+    if !ancestors.is_empty() {
+        claims.insert("lineage".into(), Value::Array(ancestors));
     }
     claims.extend(members);
     let json = serde_json::to_vec(&Value::Object(claims)).expect("a JSON value");
+    signed(&URL_SAFE_NO_PAD.encode(json));
+}
+
+/// Arbitrary JSON claims, given the key id that carries their `expires_at`
+/// (when it is a number a key id can carry), then signed: the key id's check
+/// passes, and what decides is the claims' decoding.
+fn with_its_key_id(raw: &[u8]) {
+    let Ok(mut value) = serde_json::from_slice::<Value>(raw) else {
+        return signed(&URL_SAFE_NO_PAD.encode(raw));
+    };
+    if let Value::Object(claims) = &mut value
+        && let Some(expires_at) = claims.get("expires_at").and_then(Value::as_u64)
+    {
+        let id = KeyId::issued(expires_at, nonce(raw.len() as u8));
+        claims.insert("key_id".into(), json!(id.as_str()));
+    }
+    let json = serde_json::to_vec(&value).expect("a JSON value");
     signed(&URL_SAFE_NO_PAD.encode(json));
 }
 
@@ -258,19 +345,17 @@ fn round_trip(claims: &Claims, now: u64) {
 }
 
 /// A key that verifies can be used: the gateway's later steps, its counters,
-/// introspection, the key check and attenuation take it without a panic.
-/// (F3: `admit` computes `(expires_at + LEEWAY) * 1000` unchecked; only keys
-/// sass-edge never issues reach it, so `SASS_FUZZ_SKIP_KNOWN=1` keeps such
-/// expiries away from it.)
+/// introspection, the key check and attenuation take it without a panic; its
+/// counters are kept at least until it expires (F3, fixed: the deadline
+/// overflowed for a far expiry); a key attenuated from it verifies, carries
+/// its expiry in its id, and counts against it and its ancestors.
 fn usable(key: &Verified, now: u64) {
     let client = Client::default();
     let state = KeyState {
         revoked: false,
         template: TemplateState::Active,
     };
-    if skip_known() && key.expires_at > u64::MAX / 1000 - LEEWAY {
-        return;
-    }
+    assert_eq!(key.key_id.expires_at(), key.expires_at);
     for (verb, target, length) in [
         (Verb::UploadFiles, "/up", None),
         (Verb::Upload, "/up/a.txt", Some(1)),
@@ -295,13 +380,35 @@ fn usable(key: &Verified, now: u64) {
     }
     let _ = introspection::counters(key, &client);
     let _ = KeyInfo::of(key);
-    match attenuate(key, json!({}), now, key_id(77)) {
+    match attenuate(key, json!({}), now, nonce(77)) {
         Ok(child) => {
             assert_eq!(
                 child.policy, key.policy,
                 "an empty request changed the policy"
             );
             assert_eq!(child.expires_at, key.expires_at);
+            assert_eq!(child.key_id.expires_at(), child.expires_at);
+            assert_eq!(
+                (&child.project, &child.template, child.generation),
+                (&key.project, &key.template, key.generation)
+            );
+            let mut lineage = key.lineage.clone();
+            lineage.push(Ancestor {
+                key_id: key.key_id.clone(),
+                limits: Counted::of(&key.policy),
+            });
+            assert_eq!(child.lineage, lineage);
+            let signed = key::sign(&child, ring().signer());
+            let child = key::verify(&signed, ring(), now)
+                .unwrap_or_else(|e| panic!("an attenuated key does not verify: {e:?}"));
+            // Every count the child takes is also taken from each ancestor,
+            // its parent included.
+            assert_eq!(
+                gateway::listing_counters(&child).len(),
+                gateway::listing_counters(key).len()
+                    + usize::from(key.policy.listing.max.is_some()),
+                "the child's listing counters"
+            );
         }
         Err(e) => assert!(
             e.code() == "KEY_TOO_BROAD" && key.lineage.len() >= 4,

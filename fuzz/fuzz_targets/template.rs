@@ -14,13 +14,18 @@
 //!   the compact policy a key carries reads back to the same policy; a key
 //!   issued from it carries exactly its policy and validity;
 //! - a patch keeps the id and creation time, leaves the fields it does not
-//!   name as they were, and applied twice changes nothing more;
+//!   name as they were, and applied twice changes nothing more; it moves
+//!   the generation exactly when it narrows the template, so that a key
+//!   issued before it is still accepted (TemplateState::Active) only if the
+//!   key is within the template as patched, policy and validity;
 //!   `merge_patch` agrees with RFC 7386 as written here, and is idempotent;
 //! - an attenuated key is never broader than its parent, nor than any
 //!   ancestor: by `broader_than` and by an independent field-by-field check
 //!   (permissions a subset, scopes within, limits at most, IP ranges,
 //!   countries and origins narrower or equal, expiry no later); fields the
-//!   request leaves out are inherited; the lineage grows by the parent;
+//!   request leaves out are inherited; the lineage grows by the parent and
+//!   the limits it counts; the child's id carries its expiry, and it
+//!   verifies once signed;
 //! - whenever `broader_than` says a policy is within another, the
 //!   independent check agrees;
 //! - every refusal is typed (INVALID_JSON, INVALID_FIELD, KEY_TOO_BROAD).
@@ -31,14 +36,16 @@ use arbitrary::{Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use sass_edge::core::attenuate::attenuate;
 use sass_edge::core::body::{self, merge_patch, typed};
+use sass_edge::core::gateway::TemplateState;
 use sass_edge::core::id::TemplateId;
 use sass_edge::core::issuance;
 use sass_edge::core::key::{Claims, LEEWAY, Verified};
+use sass_edge::core::lineage::{Ancestor, Counted};
 use sass_edge::core::policy::Policy;
 use sass_edge::core::refusal::Refusal;
 use sass_edge::core::template::{Template, TemplateBody};
 use sass_edge_fuzz::model::{Range, ScopeText};
-use sass_edge_fuzz::{NOW, demo, generate, key_id, stat, verified};
+use sass_edge_fuzz::{NOW, demo, generate, nonce, stat, verified};
 use serde_json::{Map, Value, json};
 
 /// The fields a template's stored JSON has, and those the server sets.
@@ -55,12 +62,13 @@ const HEAD_FIELDS: [&str; 4] = [
     "key_validity",
     "issue_limit_per_min",
 ];
-const SERVER_FIELDS: [&str; 5] = [
+const SERVER_FIELDS: [&str; 6] = [
     "id",
     "created_at",
     "updated_at",
     "created_at_unix",
     "updated_at_unix",
+    "generation",
 ];
 
 #[derive(Arbitrary, Debug)]
@@ -160,7 +168,7 @@ fn check(doc: Value, patch: Option<Value>, requests: &[Value], other: Option<Val
         &demo(),
         Some(&template),
         &template.body.spec,
-        key_id(100),
+        nonce(100),
         NOW,
     );
     let mut parent = verified(&root, NOW);
@@ -171,7 +179,7 @@ fn check(doc: Value, patch: Option<Value>, requests: &[Value], other: Option<Val
             return;
         }
         let request = json!({ "data": data });
-        let child = match attenuate(&parent, request, now, key_id(i as u8)) {
+        let child = match attenuate(&parent, request, now, nonce(i as u8)) {
             Ok(c) => c,
             Err(e) => {
                 stat(&format!("attenuation {i} refused {}", e.code()));
@@ -221,11 +229,13 @@ fn round_trips(t: &Template) {
         policy
     );
     // A key issued from it carries exactly its policy and validity.
-    let claims = issuance::claims(&demo(), Some(t), &t.body.spec, key_id(9), NOW);
+    let claims = issuance::claims(&demo(), Some(t), &t.body.spec, nonce(9), NOW);
     let key = verified(&claims, NOW);
     assert_eq!(&key.policy, policy);
     assert_eq!(key.expires_at - key.issued_at, t.body.spec.expiration());
     assert_eq!(key.template.as_ref(), Some(&t.id));
+    assert_eq!(key.generation, t.generation);
+    assert_eq!(key.key_id.expires_at(), key.expires_at);
 }
 
 fn patches(t: &Template, patch: &Value) {
@@ -239,6 +249,28 @@ fn patches(t: &Template, patch: &Value) {
     stat("patch applied");
     assert_eq!((&patched.id, patched.created_at), (&t.id, t.created_at));
     assert_eq!(patched.updated_at, NOW + 5);
+    // The generation moves by one exactly when the patch narrows: then the
+    // keys issued before are refused (TEMPLATE_CHANGED).
+    let (old, new) = (&t.body.spec, &patched.body.spec);
+    let key = verified(
+        &issuance::claims(&demo(), Some(t), old, nonce(10), NOW),
+        NOW,
+    );
+    match TemplateState::of(&key, Some(&patched)) {
+        TemplateState::Active => {
+            within(&key.policy, &new.policy).unwrap_or_else(|why| {
+                panic!("a key still accepted is broader than its template as patched: {why}\npatch: {patch}")
+            });
+            assert!(
+                key.expires_at - key.issued_at <= new.expiration(),
+                "a key still accepted outlives its template's validity: {patch}"
+            );
+            assert_eq!(patched.generation, t.generation);
+        }
+        TemplateState::Changed => assert_eq!(patched.generation, t.generation + 1),
+        TemplateState::Inactive => assert!(!patched.body.active),
+        TemplateState::None => panic!("a key from a template is not from one"),
+    }
     let (before, after) = (t.to_json(), patched.to_json());
     let named = patch
         .as_object()
@@ -309,8 +341,17 @@ fn narrower(child: &Claims, parent: &Verified, data: &Value) {
     assert_eq!(child.project, parent.project);
     assert_eq!(child.template, parent.template);
     let mut lineage = parent.lineage.clone();
-    lineage.push(parent.key_id.clone());
+    lineage.push(Ancestor {
+        key_id: parent.key_id.clone(),
+        limits: Counted::of(&parent.policy),
+    });
     assert_eq!(child.lineage, lineage);
+    assert_eq!(child.generation, parent.generation);
+    assert_eq!(
+        child.key_id.expires_at(),
+        child.expires_at,
+        "the child's id does not carry its expiry"
+    );
     // `{"data": null}` asks for nothing, as `{}` does.
     let none = Map::new();
     let given = data.as_object().unwrap_or(&none);

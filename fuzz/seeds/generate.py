@@ -12,8 +12,8 @@ they can be made again when an input format changes.
   destination, Content-Length, stored files).
 - template: the templates of the README, demo/template.json and the unit
   tests, each with a merge patch and attenuation requests (NUL-separated).
-- Each open finding of fuzz/README.md has a seed (finding-*), so that a run
-  fails on it at once until it is fixed, and then guards against its return.
+- Each finding of fuzz/README.md has a seed (finding-*), which guards
+  against its return on every run.
 - multipart: the bodies in captured/, recorded from real clients (headless
   Chromium 156: the Filerobot widget's XHR form, a fetch form and a plain
   HTML form post; curl 7.88; python-requests 2.34, as the Filerobot SDK
@@ -39,6 +39,12 @@ def b64(b):
     return base64.urlsafe_b64encode(b).decode().rstrip("=")
 
 
+def issued_id(expires_at, n=7):
+    """KeyId::issued: the expiry (at most 2**32 - 1) as 4 big-endian bytes,
+    then 12 random bytes (here n, 12 times)."""
+    return f"{min(expires_at, 2**32 - 1):08x}" + f"{n:02x}" * 12
+
+
 def compact(v):
     return json.dumps(v, separators=(",", ":"), ensure_ascii=False)
 
@@ -49,7 +55,7 @@ sorted_vector = (REPO / "src/core/key_vector_sorted.txt").read_text().strip()
 claims = {
     "project": "demo",
     "template": "SECU_3268740E1C82464B9BC350D868F966CB",
-    "key_id": "07" * 16,
+    "key_id": issued_id(1795323661 + 1200),
     "issued_at": 1795323661,
     "expires_at": 1795323661 + 1200,
     "permissions": ["OBJECTS_LIST", "FILE_UPLOAD"],
@@ -58,10 +64,12 @@ claims = {
 }
 full = {
     "project": "demo",
-    "key_id": "0123456789abcdef0123456789abcdef",
+    "key_id": issued_id(1795324261, 1),
+    "generation": 2,
     "issued_at": 1795323661,
     "expires_at": 1795324261,
-    "lineage": ["09" * 16],
+    "lineage": [issued_id(1795324261, 9),
+                {"key_id": issued_id(1795324261, 8), "upload_max": 40, "listing_max": 60}],
     "permissions": ["FILE_UPLOAD", "OBJECTS_LIST", "CONFIG_CHANGE"],
     "upload": {"limit_per_min": 10, "limit_per_source_ip": 5, "max": 20,
                "dir_scope": ["/up/*"], "max_file_size": 1000},
@@ -84,12 +92,17 @@ write("key", "full-claims-json", b"\x02" + compact(full).encode())
 write("key", "unknown-claim-json", b"\x02" + compact({**claims, "x": 1}).encode())
 write("key", "vector-payload-text", b"\x03" + b64(compact(claims).encode()).encode())
 write("key", "padded-payload-text", b"\x03" + base64.urlsafe_b64encode(compact(full).encode()))
+write("key", "full-claims-own-id", b"\x05" + compact({**full, "key_id": "00" * 16}).encode())
+write("key", "id-without-expiry", b"\x02" + compact({**claims, "key_id": "07" * 16}).encode())
 write("key", "old-version", b"\x00SASS__v1.05__abc__def")
 write("key", "wrong-kid", b"\x00" + vector.replace("__k1__", "__k9__").encode())
-# Finding F3 (fuzz/README.md): a far expiry and a counter.
-far = {"project": "demo", "key_id": "07" * 16, "issued_at": 1795323661,
+# Finding F3 (fuzz/README.md): a far expiry and a counter (refused now: no
+# key id carries it), and the farthest expiry a key id carries.
+far = {"project": "demo", "key_id": issued_id(2**64 // 1000), "issued_at": 1795323661,
        "expires_at": 2**64 // 1000, "permissions": ["FILE_UPLOAD"], "upload": {"max": 1}}
 write("key", "finding-f3-far-expiry", b"\x02" + compact(far).encode())
+farthest = {**far, "key_id": issued_id(2**32 - 1), "expires_at": 2**32 - 1}
+write("key", "finding-f3-farthest-expiry", b"\x02" + compact(farthest).encode())
 
 # --- path_scope --------------------------------------------------------------
 requests = {
@@ -114,8 +127,17 @@ requests = {
     "fetch-sibling-prefix": "GET /demo/v5/objects/uploads2/a.txt\n/*\n/uploads/*\n\n\n",
     "fetch-unicode": "GET /demo/v5/objects/%C3%BCn%C3%AF/%F0%9F%90%88.png?x=1#frag\n/*\n/*\n\n\n",
     "fetch-backslash": "GET /demo/v5/objects/up/a%5Cb\n/*\n/*\n\n\n",
-    # Finding F1 (fuzz/README.md): an upload of a file named meta.
+    "fetch-fullwidth-dots": "GET /demo/v5/objects/up/%EF%BC%8E%EF%BC%8E/x\n/*\n/up/*\n\n\n",
+    "move-to-percent": "POST /demo/v5/objects/up/a.txt/move\n/up/*\n/up/*\n/up/100%25\n\n",
+    "move-to-escape": "POST /demo/v5/objects/up/a.txt/move\n/up/*\n/up/*\n/up/%2e%2e/b\n\n",
+    "put-too-long": "PUT /demo/v5/objects/" + "a" * 992 + "\n/*\n/*\n\n1\n",
+    "list-limit-0": "GET /demo/v5/list?folder=/up&limit=0\n/*\n/*\n\n\n",
+    # Finding F1 (fuzz/README.md): an upload of a file named meta or move.
     "finding-f1-upload-named-meta": "PUT /demo/v5/objects/up/%6Deta\n/up/*\n/*\n\n5\n",
+    "finding-f1-upload-named-move": "PUT /demo/v5/objects/up/%6Dove\n/up/*\n/*\n\n5\n",
+    # Finding F4 (fuzz/README.md): a character NFKC turns into a slash or ..
+    "finding-f4-nfkc-slash": "PUT /demo/v5/objects/%E2%84%81/up/meta\n/*\n/*\n/\n\n",
+    "finding-f4-nfkc-two-dots": "GET /demo/v5/objects/up/%EF%B8%B0/a.txt\n/*\n/up/*\n\n\n",
 }
 for name, text in requests.items():
     write("path_scope", name, "!" + text)
@@ -130,8 +152,9 @@ doc_example = {
     "permissions": ["FILE_UPLOAD"],
 }
 demo = json.loads((REPO / "demo/template.json").read_text())
-for server_field in ["id", "created_at", "updated_at", "created_at_unix", "updated_at_unix"]:
-    demo.pop(server_field)
+for server_field in ["id", "created_at", "updated_at", "created_at_unix", "updated_at_unix",
+                     "generation"]:
+    demo.pop(server_field, None)
 parent = {
     "permissions": ["FILE_UPLOAD", "OBJECTS_LIST", "CONFIG_CHANGE"],
     "upload": {"dir_scope": ["/up/*"], "limit_per_min": 10, "limit_per_source_ip": 5, "max": 20,
@@ -171,6 +194,9 @@ template_seed("broader-requests", parent, {"description": "x" * 10},
 template_seed("empty", {}, {}, {}, {})
 template_seed("read-only-field", {"id": "SECU_00000000000000000000000000000000"})
 template_seed("bad-scope", {"upload": {"dir_scope": ["/a/../b"]}})
+template_seed("narrowing-patch", parent, {"upload": {"max": 5}, "key_validity": {"expiration_duration": 60}},
+              {"upload": {"max": 1}})
+template_seed("widening-patch", narrower, {"upload": {"max": None}, "permissions": ["FILE_UPLOAD", "OBJECTS_LIST"]})
 
 # --- multipart -------------------------------------------------------------------
 # [mode][chunk][max] content-type \n body. Mode 0: folder /up; mode 11: folder /.

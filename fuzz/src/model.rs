@@ -68,59 +68,79 @@ pub fn decode_query_part(s: &str) -> Option<String> {
 /// Why `p` is not a normalised absolute path (README: "an absolute,
 /// normalised path: no `.` or `..`, no empty segment, no trailing slash, no
 /// backslash and no control character", at most 992 bytes: R2 keys are at
-/// most 1024, and the project comes first in the key).
-pub fn not_normalised(p: &str) -> Option<&'static str> {
+/// most 1024, and the project comes first in the key), or has two readings
+/// (README, "Refuse what has two readings": no `;`, no `%` followed by two
+/// hex digits once decoded, no character that Unicode normalisation, NFKC,
+/// turns into `.`, `/`, `\`, `;` or `%`).
+pub fn not_normalised(p: &str) -> Option<String> {
     if !p.starts_with('/') {
-        return Some("does not start with /");
+        return Some("does not start with /".into());
     }
     if p.len() > 992 {
-        return Some("is longer than 992 bytes");
+        return Some("is longer than 992 bytes".into());
     }
     if p == "/" {
         return None;
     }
     if p.chars().any(|c| c.is_control()) {
-        return Some("has a control character");
+        return Some("has a control character".into());
     }
     if p.contains('\\') {
-        return Some("has a backslash");
+        return Some("has a backslash".into());
     }
     if p.ends_with('/') {
-        return Some("ends with /");
+        return Some("ends with /".into());
     }
     if p.contains("//") {
-        return Some("has an empty segment");
+        return Some("has an empty segment".into());
     }
     if p.split('/').skip(1).any(|s| s == "." || s == "..") {
-        return Some("has a . or .. segment");
+        return Some("has a . or .. segment".into());
     }
-    None
+    two_readings(p)
 }
 
-/// What the strict mode also refuses in a canonical path: a `;` (a path
-/// parameter to some servers), or an escape that a second decoding would
-/// turn into `/`, `\`, `.` or `%`.
-pub fn strict_violation(p: &str) -> Option<String> {
+/// What another server could read otherwise in a path: a `;` (a path
+/// parameter to some servers), an escape left after the one decoding (a
+/// second decoding would change it), or a character whose NFKC form holds
+/// `.`, `/`, `\`, `;` or `%` (computed here with ICU4X's normaliser, not
+/// from a list).
+pub fn two_readings(p: &str) -> Option<String> {
     if p.contains(';') {
         return Some(format!("{p:?} holds a ';'"));
     }
     let b = p.as_bytes();
     for i in 0..b.len() {
         if b[i] == b'%'
-            && let (Some(hi), Some(lo)) = (
-                b.get(i + 1).copied().and_then(hex),
-                b.get(i + 2).copied().and_then(hex),
-            )
-            && matches!(hi << 4 | lo, b'/' | b'\\' | b'.' | b'%')
+            && b.get(i + 1).copied().and_then(hex).is_some()
+            && b.get(i + 2).copied().and_then(hex).is_some()
         {
             return Some(format!(
-                "{p:?} holds {:?}, which a second decoding turns into {:?}",
-                &p[i..i + 3],
-                (hi << 4 | lo) as char
+                "{p:?} holds {:?}, which a second decoding changes",
+                &p[i..i + 3]
             ));
         }
     }
-    None
+    p.chars().find(|&c| nfkc_look_alike(c)).map(|c| {
+        format!(
+            "{p:?} holds {c:?} (U+{:04X}), which NFKC turns into {:?}",
+            c as u32,
+            nfkc(c)
+        )
+    })
+}
+
+fn nfkc(c: char) -> String {
+    let mut buf = [0u8; 4];
+    icu_normalizer::ComposingNormalizerBorrowed::new_nfkc()
+        .normalize(c.encode_utf8(&mut buf))
+        .into_owned()
+}
+
+/// Whether NFKC turns `c`, not itself one of them, into text holding `.`,
+/// `/`, `\`, `;` or `%`.
+pub fn nfkc_look_alike(c: char) -> bool {
+    !c.is_ascii() && nfkc(c).contains(['.', '/', '\\', ';', '%'])
 }
 
 /// A `dir_scope` entry as text: `/a` (exactly /a), `/a/*` (/a and below),

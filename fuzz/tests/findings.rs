@@ -1,26 +1,32 @@
-//! What the fuzz targets found in the core, each as a plain unit test that
-//! holds the core to the rule it breaks. They are `#[ignore]`d while the
-//! finding is open, so that `cargo test` stays green; run them with
+//! What the fuzz targets found in the core, each now fixed, as a plain
+//! regression test that holds the core to the rule it broke: each passes on
+//! today's core and fails on the core the finding was made on. Run with
 //!
-//!     cargo test --manifest-path fuzz/Cargo.toml --test findings -- --ignored
+//!     cargo +nightly test --manifest-path fuzz/Cargo.toml
 //!
-//! and each fails, showing the finding. Once the core is fixed, drop the
-//! `#[ignore]` (and the finding's skip in the target, see
-//! `sass_edge_fuzz::skip_known`). fuzz/README.md describes each one.
+//! fuzz/README.md describes each finding and the commit that fixed it. The
+//! targets also check every one of these rules as an invariant, and the
+//! seeds named `finding-*` replay each finding's input on every run.
 
-use sass_edge::core::id::Project;
-use sass_edge::core::origin::{self, Allowed};
-use sass_edge::core::path::{Dir, FilePath};
-use sass_edge::core::request::{Ask, Operation, Target};
+use sass_edge::core::gateway::{self, KeyState, TemplateState};
+use sass_edge::core::id::{KeyId, Project};
+use sass_edge::core::key::{self, Claims, LEEWAY};
+use sass_edge::core::origin::Allowed;
+use sass_edge::core::path::FilePath;
+use sass_edge::core::request::{Ask, Operation, Target, Verb};
+use sass_edge::core::restriction::Client;
 use sass_edge::core::route::{self, At, Call, Route};
+use sass_edge::core::signing::Keyring;
+use sass_edge::core::template::KeySpec;
 use sass_edge::core::upload;
 
 fn demo() -> Project {
     Project::parse("demo").unwrap()
 }
 
-/// The operation the gateway reads from a request of the object API.
-fn operation(method: &str, path: &str) -> (Call, Operation) {
+/// The operation the gateway reads from a request of the object API, or
+/// the refusal's code.
+fn operation(method: &str, path: &str) -> (Call, Result<Operation, &'static str>) {
     let Ok(Route::Storage {
         call,
         at: At::Path(raw),
@@ -35,26 +41,35 @@ fn operation(method: &str, path: &str) -> (Call, Operation) {
         to: None,
         length: Some(5),
     };
-    (call, ask.operation().unwrap())
+    (call, ask.operation().map_err(|e| e.code()))
 }
 
-/// F1, found by `path_scope`: `PUT /demo/v5/objects/up/%6Deta` (Content-Length
-/// 5) is an upload of the file `/up/meta`: FILE_UPLOAD, checked against
-/// `upload.dir_scope`. In origin mode it is forwarded as
+/// F1, found by `path_scope`, fixed in 59002ce (meta) and c047ed4 (move):
+/// `PUT /demo/v5/objects/up/%6Deta` was admitted as an upload of `/up/meta`
+/// (FILE_UPLOAD, under `upload.dir_scope`), and in origin mode forwarded as
 /// `PUT /demo/v5/objects/up/meta`, which sass-edge's own router, and so an
 /// origin that routes as it does, reads as a change of the meta of `/up`
-/// (FILE_META_CHANGE on another file, under `listing.dir_scope`). The
-/// canonical request does not mean what the gateway checked.
+/// (FILE_META_CHANGE, under `listing.dir_scope`). A file named `meta` or
+/// `move` is now refused on the object API's PUT however its URL spells it.
 #[test]
-#[ignore = "F1: open"]
-fn f1_an_upload_named_meta_is_forwarded_as_a_meta_change() {
-    let (call, op) = operation("PUT", "/demo/v5/objects/up/%6Deta");
-    assert_eq!(call, Call::Put);
+fn f1_an_upload_named_meta_or_move_is_refused_however_spelt() {
+    for path in [
+        "/demo/v5/objects/up/%6Deta",
+        "/demo/v5/objects/up/%6d%65%74%61",
+        "/demo/v5/objects/up/%6Dove",
+        "/demo/v5/objects/%6Deta",
+    ] {
+        let (call, op) = operation("PUT", path);
+        assert_eq!((call, op), (Call::Put, Err("PATH_INVALID")), "PUT {path}");
+    }
+    // Other calls may still name such a file (it can exist, uploaded with
+    // the Filerobot upload): their forwarded form reads the same.
+    let (call, op) = operation("GET", "/demo/v5/objects/up/%6Deta");
+    let op = op.unwrap();
     assert_eq!(
         op,
-        Operation::Upload {
-            path: FilePath::parse("/up/meta".into()).unwrap(),
-            length: 5
+        Operation::Fetch {
+            path: FilePath::parse("/up/meta".into()).unwrap()
         }
     );
     let project = demo();
@@ -68,152 +83,84 @@ fn f1_an_upload_named_meta_is_forwarded_as_a_meta_change() {
         page: (None, None),
     }
     .path_and_query();
-    let (again, op_again) = operation("PUT", &forwarded);
-    assert_eq!(
-        (again, &op_again),
-        (call, &op),
-        "the origin is sent PUT {forwarded}, which reads as {again:?} {op_again:?}"
-    );
+    assert_eq!(operation("GET", &forwarded), (call, Ok(op)), "{forwarded}");
 }
 
-/// S1 (strict mode of `path_scope`; the README does not forbid it): a `;`
-/// passes the path rules, so `/up;x` is a directory and `/up;x/a.txt` a file
-/// in it. Scopes still hold (`/up/*` does not allow `/up;x`), R2 keys are
-/// plain strings, and the origin gets `%3B`; but some servers read `;` as the
-/// start of path parameters (`/up/..;/private` on Tomcat).
+/// F2 (low), found by `multipart`, fixed in 59002ce: `upload::boundary`
+/// took an empty boundary from `multipart/form-data; boundary=` and read
+/// the body with a bare `--` as its delimiter. RFC 2046 (5.1.1) wants 1 to
+/// 70 characters.
 #[test]
-#[ignore = "S1: stricter than the README; a design decision, not a bug"]
-fn s1_a_semicolon_is_a_path_character() {
-    let (_, op) = operation("GET", "/demo/v5/objects/up/..;/private/a.txt");
-    assert!(
-        !matches!(&op, Operation::Fetch { path } if path.as_str().contains(';')),
-        "{op:?}"
-    );
-}
-
-/// S2 (strict mode of `path_scope`; by design, the README says "decoded
-/// once"): `%252e%252e` decodes once to a segment `%2e%2e`, which is not
-/// `..`, so `/up/%2e%2e/private/a.txt` is admitted under `/up/*`. It is
-/// forwarded exactly (`%252e%252e`) and X-Sass-Path says `%2e%2e`; an origin
-/// that decodes twice would read `/up/../private/a.txt`.
-#[test]
-#[ignore = "S2: stricter than the README; a design decision, not a bug"]
-fn s2_an_escaped_escape_survives_one_decoding() {
-    let (_, op) = operation("GET", "/demo/v5/objects/up/%252e%252e/private/a.txt");
-    let Operation::Fetch { path } = &op else {
-        panic!("{op:?}")
-    };
-    assert_eq!(
-        path.parent(),
-        Dir::parse("/up/%2e%2e/private".into()).unwrap()
-    );
-    let twice = origin::encode_path(path);
-    assert!(
-        !path.as_str().to_ascii_lowercase().contains("%2e"),
-        "{path} (sent as {twice}) holds an escape a second decoding turns into '.'"
-    );
-}
-
-/// F2 (low), found by `multipart`: `upload::boundary` takes an empty
-/// boundary, `multipart/form-data; boundary=` (the quoted `boundary=""` is
-/// refused). RFC 2046
-/// (5.1.1) wants 1 to 70 characters. The body is then read with a bare `--`
-/// as its delimiter: any line of a file that starts with `--` ends the part.
-/// It is the client's own body, so no one else's data is at stake, but the
-/// request should be 400 INVALID_MULTIPART, as for a missing boundary.
-#[test]
-#[ignore = "F2: open"]
-fn f2_an_empty_boundary_is_taken() {
-    assert_eq!(
-        upload::boundary("multipart/form-data; boundary=").map_err(|e| e.code()),
-        Err("INVALID_MULTIPART")
-    );
-}
-
-/// F2 as it is today (not ignored, so it fails once F2 is fixed: then
-/// delete it): an empty boundary is used, with `--` as the delimiter.
-#[test]
-fn f2_what_an_empty_boundary_reads_today() {
-    let body = "--\r\nContent-Disposition: form-data; name=\"files[]\"; filename=\"a.txt\"\r\n\r\nhello\r\n----\r\n";
-    let mut sink = Keep::default();
-    let got = futures_executor::block_on(upload::read_multipart(
-        futures_util::stream::iter(vec![Ok::<_, std::io::Error>(bytes::Bytes::from(body))]),
-        "",
-        &Dir::parse("/up".into()).unwrap(),
-        100,
-        &mut sink,
-    ));
-    let files = got.unwrap();
-    assert_eq!(files.len(), 1);
-    assert_eq!(files[0].staged, b"hello");
-    assert_eq!(
-        upload::boundary("multipart/form-data; boundary=\"\"").map_err(|e| e.code()),
-        Err("INVALID_MULTIPART"),
-        "the quoted empty boundary is refused already"
-    );
-}
-
-#[derive(Default)]
-struct Keep(Vec<u8>);
-
-impl upload::Sink for Keep {
-    type Staged = Vec<u8>;
-    async fn open(
-        &mut self,
-        _: &str,
-        _: &FilePath,
-        _: &str,
-    ) -> Result<(), sass_edge::core::refusal::Refusal> {
-        self.0.clear();
-        Ok(())
+fn f2_an_empty_or_overlong_boundary_is_refused() {
+    for ct in [
+        "multipart/form-data; boundary=".to_string(),
+        "multipart/form-data; boundary=\"\"".to_string(),
+        format!("multipart/form-data; boundary={}", "b".repeat(71)),
+    ] {
+        assert_eq!(
+            upload::boundary(&ct).map_err(|e| e.code()),
+            Err("INVALID_MULTIPART"),
+            "{ct}"
+        );
     }
-    async fn write(
-        &mut self,
-        chunk: bytes::Bytes,
-    ) -> Result<(), sass_edge::core::refusal::Refusal> {
-        self.0.extend_from_slice(&chunk);
-        Ok(())
-    }
-    async fn close(&mut self) -> Result<Vec<u8>, sass_edge::core::refusal::Refusal> {
-        Ok(std::mem::take(&mut self.0))
-    }
+    let longest = "b".repeat(70);
+    assert_eq!(
+        upload::boundary(&format!("multipart/form-data; boundary={longest}")),
+        Ok(longest)
+    );
 }
 
-/// F3 (low), found by `key`: `gateway::admit` computes the counters'
-/// `keep_until` as `(expires_at + LEEWAY) * 1000` unchecked
-/// (src/core/gateway.rs, `admit`). A key whose `expires_at` is above
-/// `u64::MAX / 1000 - 30` and that has a counter verifies (it has not
-/// expired), then overflows there: a panic with overflow checks (debug,
-/// tests), and in the release build (no overflow checks) a `keep_until` that
-/// wrapped into the past, so the key's counters may be dropped at once.
-/// sass-edge never signs such a key (expiry is now plus at most 7 days), so
-/// only someone holding a signing secret can make one.
-#[test]
-#[ignore = "F3: open"]
-fn f3_a_far_expiry_overflows_the_counters_deadline() {
-    use sass_edge::core::gateway::{self, KeyState, TemplateState};
-    use sass_edge::core::key::{self, Claims};
-    use sass_edge::core::restriction::Client;
-    use sass_edge::core::signing::Keyring;
-    use sass_edge::core::template::KeySpec;
+fn ring() -> Keyring {
+    Keyring::parse("k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap()
+}
 
-    let ring = Keyring::parse("k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
+/// Claims of a key with an upload counter that expires at `expires_at`,
+/// with the key id sass-edge would give it.
+fn counted_claims(expires_at: u64) -> Claims {
     let spec = KeySpec::from_key_request(serde_json::json!({"data": {
         "permissions": ["FILE_UPLOAD"], "upload": {"max": 1}
     }}))
     .unwrap();
-    let claims = Claims {
+    Claims {
         project: demo(),
         template: None,
-        key_id: sass_edge::core::id::KeyId::new([1; 16]),
+        key_id: KeyId::issued(expires_at, [1; 12]),
+        generation: 0,
         issued_at: 1_795_323_661,
-        expires_at: u64::MAX / 1000,
+        expires_at,
         lineage: Vec::new(),
         policy: spec.policy,
-    };
-    let verified = key::verify(&key::sign(&claims, ring.signer()), &ring, 1_795_323_661).unwrap();
+    }
+}
+
+/// F3 (low), found by `key`: a correctly signed key with a counter and an
+/// `expires_at` above `u64::MAX / 1000 - 30` verified, then overflowed in
+/// `gateway::admit`, which computed the counters' deadline as
+/// `(expires_at + LEEWAY) * 1000` unchecked (a panic with overflow checks, a
+/// deadline wrapped into the past in the release build). Two fixes now hold:
+/// a key id carries its key's expiry in 32 bits and verification refuses a
+/// key whose id does not carry it (6fd3827), so such a key no longer
+/// verifies; and the deadline saturates (59002ce). Only a holder of a
+/// signing secret could make such a key.
+#[test]
+fn f3_a_far_expiry_neither_verifies_nor_overflows_the_counters_deadline() {
+    let far = counted_claims(u64::MAX / 1000);
+    let signed = key::sign(&far, ring().signer());
+    assert_eq!(
+        key::verify(&signed, &ring(), 1_795_323_661).map_err(|e| e.code()),
+        Err("KEY_INVALID"),
+        "a key id cannot carry an expiry past 2106"
+    );
+    // The farthest expiry a key can have: its counters outlive it.
+    let farthest = counted_claims(u64::from(u32::MAX));
+    let verified = key::verify(
+        &key::sign(&farthest, ring().signer()),
+        &ring(),
+        1_795_323_661,
+    )
+    .unwrap();
     let ask = Ask {
-        verb: sass_edge::core::request::Verb::UploadFiles,
+        verb: Verb::UploadFiles,
         target: Target::Plain("/up".into()),
         to: None,
         length: None,
@@ -222,7 +169,79 @@ fn f3_a_far_expiry_overflows_the_counters_deadline() {
         revoked: false,
         template: TemplateState::None,
     };
-    let admitted = gateway::admit(&verified, state, &ask, &Client::default()).unwrap();
-    let (_, take) = admitted.counted.unwrap();
-    assert!(take.keep_until / 1000 >= claims.expires_at);
+    let (_, take) = gateway::admit(&verified, state, &ask, &Client::default())
+        .unwrap()
+        .counted
+        .unwrap();
+    assert!(take.keep_until >= (farthest.expires_at + LEEWAY + 1) * 1000);
+}
+
+/// S1, found by `path_scope` in its former strict mode, fixed in b0462c6:
+/// `;` was a path character, so `/up/..;/private/a.txt` was a file in the
+/// folder `/up/..;/private`: within `/up/*` for sass-edge, `/private/a.txt`
+/// for a server that strips path parameters (Tomcat). A `;` in a path is
+/// now refused.
+#[test]
+fn s1_a_semicolon_in_a_path_is_refused() {
+    for path in [
+        "/demo/v5/objects/up/..;/private/a.txt",
+        "/demo/v5/objects/up;x/a.txt",
+        "/demo/v5/objects/up/%3B/a.txt",
+    ] {
+        assert_eq!(operation("GET", path).1, Err("PATH_INVALID"), "{path}");
+    }
+}
+
+/// S2, found by `path_scope` in its former strict mode, fixed in b0462c6:
+/// `%252e%252e` decoded once to a segment `%2e%2e`, not `..`, so
+/// `/up/%252e%252e/private/a.txt` was admitted under `/up/*`; an origin
+/// that decodes twice reads `/up/../private/a.txt`. An escape left after
+/// the one decoding is now refused, as are characters that NFKC turns into
+/// `.`, `/`, `\`, `;` or `%`.
+#[test]
+fn s2_an_escape_or_look_alike_left_after_decoding_is_refused() {
+    for path in [
+        "/demo/v5/objects/up/%252e%252e/private/a.txt",
+        "/demo/v5/objects/up/%252Fx",
+        "/demo/v5/objects/up/%25414",
+        // U+FF0E FULLWIDTH FULL STOP, twice: `..` once normalised.
+        "/demo/v5/objects/up/%EF%BC%8E%EF%BC%8E/private/a.txt",
+    ] {
+        assert_eq!(operation("GET", path).1, Err("PATH_INVALID"), "{path}");
+    }
+    // A % that is no escape stays a character.
+    assert!(
+        operation("GET", "/demo/v5/objects/up/100%25 done")
+            .1
+            .is_ok()
+    );
+}
+
+/// F4, found by `path_scope`, fixed in src/core/path.rs (NORMALISED_AWAY,
+/// on this branch): the path rules refuse characters that NFKC turns into
+/// `.`, `/`, `\`, `;` or `%`, from a list of 12 (fullwidth and small forms,
+/// dot leaders) that missed 32: `℁` (`a/s`: a slash, so
+/// `PUT /demo/v5/objects/℁/up/meta` was admitted), `︰` (`..`), the Greek
+/// question mark (`;`, even under NFC), `⒈` (`1.`) and others. Every
+/// character of Unicode, checked against ICU4X's NFKC: a non-ASCII one is
+/// refused exactly when it is a control character or a look-alike.
+#[test]
+fn f4_every_nfkc_look_alike_is_refused() {
+    use sass_edge::core::path::normalised_error;
+    use sass_edge_fuzz::model::nfkc_look_alike;
+
+    let mut wrong = Vec::new();
+    for c in (0x80..=0x10FFFF).filter_map(char::from_u32) {
+        let refused = normalised_error(&format!("/a{c}b")).is_some();
+        if refused != (c.is_control() || nfkc_look_alike(c)) {
+            wrong.push(format!("U+{:04X} refused: {refused}", c as u32));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join(", "));
+    for path in [
+        "/demo/v5/objects/%E2%84%81/up/a.txt",
+        "/demo/v5/objects/up/%EF%B8%B0/a.txt",
+    ] {
+        assert_eq!(operation("GET", path).1, Err("PATH_INVALID"), "{path}");
+    }
 }

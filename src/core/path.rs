@@ -18,11 +18,57 @@ use crate::core::refusal::Refusal;
 /// longest project, which prefixes the path in the key.
 pub const MAX_PATH_LEN: usize = 1024 - 32;
 
-/// Characters that NFKC normalisation maps to `.`, `/`, `\`, `;` or `%`
-/// (fullwidth and small forms, dot leaders).
-const NORMALISED_AWAY: [char; 12] = [
-    '\u{FF0E}', '\u{FE52}', '\u{2024}', '\u{2025}', '\u{2026}', '\u{FF0F}', '\u{FF3C}', '\u{FE68}',
-    '\u{FF1B}', '\u{FE54}', '\u{FF05}', '\u{FE6A}',
+/// Characters that NFKC normalisation maps to text holding `.`, `/`, `\`,
+/// `;` or `%`: every one in Unicode (the fuzz crate checks the list against
+/// an NFKC normaliser, character by character). Fullwidth, small and
+/// vertical forms, dot leaders, the Greek question mark (`;`, even under
+/// NFC), numbers with a full stop (`⒈` is `1.`), and `℀ ℁ ℅ ℆` (`a/c`,
+/// `a/s`, `c/o`, `c/u`, which hold a slash).
+const NORMALISED_AWAY: [char; 44] = [
+    '\u{037E}',
+    '\u{2024}',
+    '\u{2025}',
+    '\u{2026}',
+    '\u{2100}',
+    '\u{2101}',
+    '\u{2105}',
+    '\u{2106}',
+    '\u{2488}',
+    '\u{2489}',
+    '\u{248A}',
+    '\u{248B}',
+    '\u{248C}',
+    '\u{248D}',
+    '\u{248E}',
+    '\u{248F}',
+    '\u{2490}',
+    '\u{2491}',
+    '\u{2492}',
+    '\u{2493}',
+    '\u{2494}',
+    '\u{2495}',
+    '\u{2496}',
+    '\u{2497}',
+    '\u{2498}',
+    '\u{2499}',
+    '\u{249A}',
+    '\u{249B}',
+    '\u{33C2}',
+    '\u{33C7}',
+    '\u{33D8}',
+    '\u{FE14}',
+    '\u{FE19}',
+    '\u{FE30}',
+    '\u{FE52}',
+    '\u{FE54}',
+    '\u{FE68}',
+    '\u{FE6A}',
+    '\u{FF05}',
+    '\u{FF0E}',
+    '\u{FF0F}',
+    '\u{FF1B}',
+    '\u{FF3C}',
+    '\u{1F100}',
 ];
 
 /// Why a string is not a normalised absolute path.
@@ -292,6 +338,12 @@ mod tests {
             "/a/\u{2025}",
             "/a\u{FE68}b",
             "/a\u{FF05}2e",
+            // Found by the path_scope fuzz target: NFKC turns these into
+            // `a/s` (a slash), `..`, `;` and `1.`.
+            "/\u{2101}/up",
+            "/a/\u{FE30}/b",
+            "/a\u{037E}b",
+            "/a/\u{2488}",
         ] {
             assert!(normalised_error(p).is_some(), "{p:?}");
             assert!(Dir::parse(p.into()).is_err(), "{p:?}");

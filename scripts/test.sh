@@ -24,3 +24,5 @@ step "schemathesis against a fresh worker"
 bash scripts/schemathesis.sh
 step "fuzzing (60 s a target)"
 bash scripts/fuzz.sh 60
+step "the fuzzers' findings, as regression tests (fuzz/tests/findings.rs)"
+cargo "+${FUZZ_TOOLCHAIN:-nightly}" test --manifest-path fuzz/Cargo.toml

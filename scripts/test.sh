@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, native unit and property tests, the
-# release build and its size budget (384 KiB gzip), end-to-end tests against a
+# release build and its size budget (416 KiB gzip), end-to-end tests against a
 # real `wrangler dev`, schemathesis holding the worker to its OpenAPI
 # document, and 60 s of fuzzing for each of the core's fuzz targets.
 set -euo pipefail

@@ -11,13 +11,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::core::body::{drop_nulls, merge_patch, typed};
-use crate::core::hex;
-use crate::core::id::{ApiKeyId, Project, ROOT_API_KEY_ID};
-use crate::core::permission::{Permission, Permissions};
-use crate::core::refusal::Refusal;
-use crate::core::template::Description;
-use crate::core::time;
+use crate::body::{drop_nulls, merge_patch, typed};
+use crate::hex;
+use crate::id::{ApiKeyId, Project, ROOT_API_KEY_ID};
+use crate::permission::{Permission, Permissions};
+use crate::refusal::Refusal;
+use crate::template::Description;
+use crate::time;
 
 pub const SECRET_PREFIX: &str = "sek_";
 /// Most projects one key names.

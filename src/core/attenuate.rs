@@ -10,19 +10,19 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::core::body::{drop_nulls, merge_patch, split_off, typed};
-use crate::core::counter::Limit;
-use crate::core::gateway::{KeyState, check_use};
-use crate::core::id::KeyId;
-use crate::core::key::{Claims, Verified};
-use crate::core::limiter::{Counter, LimiterName, Take};
-use crate::core::lineage::{self, Ancestor, Counted};
-use crate::core::permission::Permission;
-use crate::core::policy::Policy;
-use crate::core::refusal::Refusal;
-use crate::core::restriction::Client;
-use crate::core::restriction::counting_name;
-use crate::core::template::{KeySpec, canonical_names};
+use crate::body::{drop_nulls, merge_patch, split_off, typed};
+use crate::counter::Limit;
+use crate::gateway::{KeyState, check_use};
+use crate::id::KeyId;
+use crate::key::{Claims, Verified};
+use crate::limiter::{Counter, LimiterName, Take};
+use crate::lineage::{self, Ancestor, Counted};
+use crate::permission::Permission;
+use crate::policy::Policy;
+use crate::refusal::Refusal;
+use crate::restriction::Client;
+use crate::restriction::counting_name;
+use crate::template::{KeySpec, canonical_names};
 use std::num::NonZeroU32;
 
 /// How many times a key can be attenuated in a chain.
@@ -145,10 +145,10 @@ pub fn attenuate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::gateway::{TemplateState, check_key};
-    use crate::core::id::{Project, TemplateId};
-    use crate::core::key::sign;
-    use crate::core::signing::Keyring;
+    use crate::gateway::{TemplateState, check_key};
+    use crate::id::{Project, TemplateId};
+    use crate::key::sign;
+    use crate::signing::Keyring;
     use serde_json::json;
 
     const NOW: u64 = 1_795_323_661;

@@ -13,7 +13,7 @@ use serde::de::{self, DeserializeOwned, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use crate::core::refusal::Refusal;
+use crate::refusal::Refusal;
 
 /// Parses a JSON document, refusing a key that appears twice in an object
 /// (serde_json's `Value` would keep the last one silently).
@@ -216,7 +216,7 @@ mod tests {
     #[allow(dead_code)]
     struct Inner {
         #[serde(default)]
-        max: Option<crate::core::bounded::Bounded<10>>,
+        max: Option<crate::bounded::Bounded<10>>,
         #[serde(default, alias = "limit_per_ip_source")]
         limit_per_source_ip: Option<u32>,
         #[serde(default)]

@@ -2,10 +2,10 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::core::ct;
-use crate::core::origin::Origin;
-use crate::core::refusal::Refusal;
-use crate::core::signing::Keyring;
+use crate::ct;
+use crate::origin::Origin;
+use crate::refusal::Refusal;
+use crate::signing::Keyring;
 
 /// Shortest root key accepted.
 pub const MIN_ROOT_KEY_LEN: usize = 32;

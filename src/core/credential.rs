@@ -1,9 +1,9 @@
 //! The credential a request presents in `X-Filerobot-Key`: a SASS key, or an
 //! API secret key (the root key or a stored `sek_…` key).
 
-use crate::core::api_key::Principal;
-use crate::core::key::Verified;
-use crate::core::refusal::Refusal;
+use crate::api_key::Principal;
+use crate::key::Verified;
+use crate::refusal::Refusal;
 
 /// Where clients send their key, as in Filerobot.
 pub const HEADER: &str = "X-Filerobot-Key";

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::core::id::{FileId, Project};
-use crate::core::path::{Dir, FilePath};
-use crate::core::time;
+use crate::id::{FileId, Project};
+use crate::path::{Dir, FilePath};
+use crate::time;
 
 /// Tags by language, e.g. `{"en": ["cat", "sofa"]}`.
 pub type Tags = std::collections::BTreeMap<String, Vec<String>>;

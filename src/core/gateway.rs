@@ -20,18 +20,18 @@
 
 use std::num::NonZeroU32;
 
-use crate::core::counter::Limit;
-use crate::core::id::KeyId;
-use crate::core::id::Project;
-use crate::core::key::{self, Claims, KeyCache, Verified};
-use crate::core::limiter::{Counter, LimiterName, Take};
-use crate::core::lineage::{self, Counted};
-use crate::core::permission::Permission;
-use crate::core::refusal::Refusal;
-use crate::core::request::{Ask, Operation, Verb};
-use crate::core::restriction::Client;
-use crate::core::signing::Keyring;
-use crate::core::template::Template;
+use crate::counter::Limit;
+use crate::id::KeyId;
+use crate::id::Project;
+use crate::key::{self, Claims, KeyCache, Verified};
+use crate::limiter::{Counter, LimiterName, Take};
+use crate::lineage::{self, Counted};
+use crate::permission::Permission;
+use crate::refusal::Refusal;
+use crate::request::{Ask, Operation, Verb};
+use crate::restriction::Client;
+use crate::signing::Keyring;
+use crate::template::Template;
 
 /// What the shell looked up about a key: whether it (or an ancestor) is
 /// revoked, and its template's state.
@@ -272,17 +272,17 @@ pub fn admit_api_key(held: impl Fn(Permission) -> bool, ask: &Ask) -> Result<Ope
             permission: op.permission(),
         });
     }
-    check_length(op, ask, crate::core::bounded::MAX_FILE_SIZE)
+    check_length(op, ask, crate::bounded::MAX_FILE_SIZE)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::id::KeyId;
-    use crate::core::key::{Claims, sign};
-    use crate::core::path::{Dir, FilePath, normalised_error};
-    use crate::core::request::Target;
-    use crate::core::template::KeySpec;
+    use crate::id::KeyId;
+    use crate::key::{Claims, sign};
+    use crate::path::{Dir, FilePath, normalised_error};
+    use crate::request::Target;
+    use crate::template::KeySpec;
     use serde_json::{Value, json};
 
     const SECRET: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
@@ -596,8 +596,8 @@ mod tests {
 
     #[test]
     fn a_key_from_before_a_narrowing_is_refused() {
-        use crate::core::id::TemplateId;
-        use crate::core::template::TemplateBody;
+        use crate::id::TemplateId;
+        use crate::template::TemplateBody;
         let body = TemplateBody::from_json(json!({"permissions": ["OBJECTS_LIST"]})).unwrap();
         let mut t = Template::create(TemplateId::new([3; 16]), body, NOW);
         let mut key = raw_claims(json!({}));
@@ -633,7 +633,7 @@ mod tests {
 
     #[test]
     fn children_count_against_their_ancestors_in_one_take() {
-        use crate::core::attenuate::attenuate;
+        use crate::attenuate::attenuate;
         // A parent with upload.max 3 mints three children with max 3 each:
         // together they store 3 files, not 9.
         let parent = claims(json!({
@@ -779,12 +779,12 @@ mod tests {
     /// The limiter's store, as the Durable Object keeps it: a row per
     /// counter with its forget time, and an alarm that deletes every row due.
     #[derive(Default)]
-    struct Store(std::collections::HashMap<String, (crate::core::counter::CounterState, u64)>);
+    struct Store(std::collections::HashMap<String, (crate::counter::CounterState, u64)>);
 
     impl Store {
         /// The worst case: the alarm runs right before each take.
         fn take(&mut self, take: &Take, now_ms: u64) -> bool {
-            use crate::core::counter::{forget_at, take_all};
+            use crate::counter::{forget_at, take_all};
             self.0.retain(|_, (_, forget)| *forget > now_ms);
             let loaded: Vec<_> = take
                 .counters

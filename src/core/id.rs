@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::hex;
+use crate::hex;
 
 macro_rules! id {
     ($(#[$doc:meta])* $name:ident, $what:literal, $valid:expr) => {

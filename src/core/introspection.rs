@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::core::counter::{CounterState, Limit};
-use crate::core::gateway::own_counters;
-use crate::core::key::{Claims, Verified};
-use crate::core::limiter::Counter;
-use crate::core::restriction::Client;
+use crate::counter::{CounterState, Limit};
+use crate::gateway::own_counters;
+use crate::key::{Claims, Verified};
+use crate::limiter::Counter;
+use crate::restriction::Client;
 
 /// The answer to Filerobot's key check (`GET /{project}/v4/key/info?key=`),
 /// which the widget reads its permissions from.
@@ -82,11 +82,11 @@ pub fn report<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::gateway::check_key;
-    use crate::core::id::{KeyId, Project};
-    use crate::core::key::sign;
-    use crate::core::signing::Keyring;
-    use crate::core::template::KeySpec;
+    use crate::gateway::check_key;
+    use crate::id::{KeyId, Project};
+    use crate::key::sign;
+    use crate::signing::Keyring;
+    use crate::template::KeySpec;
     use serde_json::json;
 
     #[test]

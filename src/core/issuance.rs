@@ -1,13 +1,13 @@
 //! Issuing keys: from a template (`GET /{project}/key/{template}`), the
 //! checks and the issue counter; and the claims of a new key.
 
-use crate::core::counter::Limit;
-use crate::core::id::{KeyId, Project};
-use crate::core::key::Claims;
-use crate::core::limiter::{Counter, LimiterName, Take};
-use crate::core::refusal::Refusal;
-use crate::core::restriction::{Client, counting_name};
-use crate::core::template::{KeySpec, Template};
+use crate::counter::Limit;
+use crate::id::{KeyId, Project};
+use crate::key::Claims;
+use crate::limiter::{Counter, LimiterName, Take};
+use crate::refusal::Refusal;
+use crate::restriction::{Client, counting_name};
+use crate::template::{KeySpec, Template};
 
 const MINUTE_MS: u64 = 60_000;
 
@@ -76,8 +76,8 @@ pub fn claims(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::id::TemplateId;
-    use crate::core::template::TemplateBody;
+    use crate::id::TemplateId;
+    use crate::template::TemplateBody;
     use serde_json::json;
 
     fn template(body: serde_json::Value) -> Template {

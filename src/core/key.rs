@@ -28,13 +28,13 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
-use crate::core::id::{KeyId, Project, TemplateId};
-use crate::core::lineage::Ancestor;
-use crate::core::permission::KeyPermissions;
-use crate::core::policy::{ListingLimits, Policy, Restrictions, UploadLimits};
-use crate::core::refusal::Refusal;
-use crate::core::restriction::Origins;
-use crate::core::signing::{Keyring, SigningKey, is_kid};
+use crate::id::{KeyId, Project, TemplateId};
+use crate::lineage::Ancestor;
+use crate::permission::KeyPermissions;
+use crate::policy::{ListingLimits, Policy, Restrictions, UploadLimits};
+use crate::refusal::Refusal;
+use crate::restriction::Origins;
+use crate::signing::{Keyring, SigningKey, is_kid};
 
 pub const PREFIX: &str = "SASS__v2__";
 /// Length of the encoded tag.
@@ -263,7 +263,7 @@ pub fn verify(key: &str, keyring: &Keyring, now: u64) -> Result<Verified, Refusa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::template::KeySpec;
+    use crate::template::KeySpec;
     use proptest::prelude::*;
     use serde_json::json;
 
@@ -367,7 +367,7 @@ mod tests {
         let wire = serde_json::to_value(&c).unwrap();
         let mut policy = serde_json::to_value(&c.policy).unwrap();
         let mut rest = wire.as_object().unwrap().clone();
-        for name in crate::core::policy::FIELDS {
+        for name in crate::policy::FIELDS {
             assert_eq!(
                 rest.remove(name),
                 policy.as_object_mut().unwrap().remove(name),

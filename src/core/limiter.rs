@@ -7,9 +7,9 @@ use std::num::NonZeroU32;
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::counter::{CounterState, Exceeded, Limit};
-use crate::core::id::{KeyId, Project, TemplateId};
-use crate::core::refusal::Refusal;
+use crate::counter::{CounterState, Exceeded, Limit};
+use crate::id::{KeyId, Project, TemplateId};
+use crate::refusal::Refusal;
 
 /// The Durable Object that holds some counters.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,12 +10,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::bounded::{Lifetime, PerMinute};
-use crate::core::counter::Limit;
-use crate::core::id::KeyId;
-use crate::core::limiter::{Counter, LimiterName};
-use crate::core::policy::Policy;
-use crate::core::restriction::{Client, counting_name};
+use crate::bounded::{Lifetime, PerMinute};
+use crate::counter::Limit;
+use crate::id::KeyId;
+use crate::limiter::{Counter, LimiterName};
+use crate::policy::Policy;
+use crate::restriction::{Client, counting_name};
 
 /// The counted limits of a policy.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -4,11 +4,11 @@
 
 use std::collections::BTreeSet;
 
-use crate::core::file_record::FileRecord;
-use crate::core::path::Dir;
-use crate::core::query::Query;
-use crate::core::refusal::Refusal;
-use crate::core::scope::Scopes;
+use crate::file_record::FileRecord;
+use crate::path::Dir;
+use crate::query::Query;
+use crate::refusal::Refusal;
+use crate::scope::Scopes;
 
 /// Default and largest page.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -258,9 +258,9 @@ fn parent_of(dir: &Dir) -> Dir {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::file_record::Tags;
-    use crate::core::id::FileId;
-    use crate::core::path::FilePath;
+    use crate::file_record::Tags;
+    use crate::id::FileId;
+    use crate::path::FilePath;
     use serde_json::Map;
 
     fn record(path: &str, created_at: u64) -> FileRecord {

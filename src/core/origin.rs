@@ -32,12 +32,12 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
 use serde_json::json;
 
-use crate::core::id::{FileId, Project};
-use crate::core::listing::ListQuery;
-use crate::core::path::{Dir, FilePath};
-use crate::core::request::{FileMeta, Operation};
-use crate::core::route::Call;
-use crate::core::signing::SigningKey;
+use crate::id::{FileId, Project};
+use crate::listing::ListQuery;
+use crate::path::{Dir, FilePath};
+use crate::request::{FileMeta, Operation};
+use crate::route::Call;
+use crate::signing::SigningKey;
 
 /// The request headers forwarded to the origin: what a storage origin needs
 /// to serve a request, and nothing that could steer it (forwarding claims,
@@ -480,7 +480,7 @@ mod tests {
         let list = Operation::List {
             folder: folder.clone(),
         };
-        let asked = crate::core::query::Query::parse(Some(
+        let asked = crate::query::Query::parse(Some(
             "folder=/up/x%20y&recursive=true&limit=7&q=A%26B&sort=updated_at:desc&view=x",
         ))
         .unwrap();

@@ -11,8 +11,8 @@ use std::fmt;
 use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
 
-use crate::core::hex;
-use crate::core::refusal::Refusal;
+use crate::hex;
+use crate::refusal::Refusal;
 
 /// Longest path accepted, in bytes: R2's longest key (1024 bytes) less the
 /// longest project, which prefixes the path in the key.

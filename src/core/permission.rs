@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::core::text::{FromText, text};
+use crate::text::{FromText, text};
 
 macro_rules! permissions {
     ($($variant:ident => $name:literal,)*) => {

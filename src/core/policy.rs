@@ -6,12 +6,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::core::body::{merge_patch, object};
-use crate::core::bounded::{FileSize, Lifetime, PerMinute};
-use crate::core::permission::KeyPermissions;
-use crate::core::refusal::Refusal;
-use crate::core::restriction::{Client, Countries, IpRanges, Origins};
-use crate::core::scope::Scopes;
+use crate::body::{merge_patch, object};
+use crate::bounded::{FileSize, Lifetime, PerMinute};
+use crate::permission::KeyPermissions;
+use crate::refusal::Refusal;
+use crate::restriction::{Client, Countries, IpRanges, Origins};
+use crate::scope::Scopes;
 
 /// Default `upload.max_file_size`: 500 MB.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 524_288_000;
@@ -259,8 +259,8 @@ impl Policy {
 /// other is not.
 fn limit_broader<const MAX: u64>(
     field: &'static str,
-    mine: Option<crate::core::bounded::Bounded<MAX>>,
-    theirs: Option<crate::core::bounded::Bounded<MAX>>,
+    mine: Option<crate::bounded::Bounded<MAX>>,
+    theirs: Option<crate::bounded::Bounded<MAX>>,
 ) -> Option<(&'static str, String)> {
     match (mine, theirs) {
         (_, None) => None,
@@ -302,9 +302,9 @@ fn list_broader<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::body::typed;
-    use crate::core::permission::Permission;
-    use crate::core::restriction::Client;
+    use crate::body::typed;
+    use crate::permission::Permission;
+    use crate::restriction::Client;
 
     fn policy(v: Value) -> Policy {
         typed(v, "").unwrap()
@@ -329,7 +329,7 @@ mod tests {
         assert_eq!(filled["restrictions"]["whitelist_countries"], Value::Null);
         assert_eq!(filled["allowed_origins"], Value::Null);
         let mut back = filled.clone();
-        crate::core::body::drop_nulls(&mut back);
+        crate::body::drop_nulls(&mut back);
         assert_eq!(policy(back), p, "the filled form reads back");
         assert!(p.permissions.contains(Permission::FileUpload));
     }

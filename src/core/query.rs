@@ -6,8 +6,8 @@
 
 use percent_encoding::percent_decode_str;
 
-use crate::core::hex;
-use crate::core::refusal::Refusal;
+use crate::hex;
+use crate::refusal::Refusal;
 
 /// The path of a full URL, percent-encoding intact: from the first `/`
 /// after the host, up to `?` or `#`.

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::core::permission::Permission;
+use crate::permission::Permission;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {

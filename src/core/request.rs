@@ -5,10 +5,10 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::core::body::typed;
-use crate::core::path::{self, Dir, FilePath};
-use crate::core::permission::Permission;
-use crate::core::refusal::Refusal;
+use crate::body::typed;
+use crate::path::{self, Dir, FilePath};
+use crate::permission::Permission;
+use crate::refusal::Refusal;
 
 /// What a storage request asks to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

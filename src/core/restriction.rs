@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
-use crate::core::text::{FromText, text};
+use crate::text::{FromText, text};
 
 /// Most entries in one whitelist.
 pub const MAX_ENTRIES: usize = 256;

@@ -6,9 +6,9 @@
 //! (`/v5/objects/{path}`) live under different prefixes, so neither a file id
 //! nor `stats` is ever read as a file path.
 
-use crate::core::id::{ApiKeyId, FileId, KeyId, Project, TemplateId};
-use crate::core::refusal::Refusal;
-use crate::core::request::Verb;
+use crate::id::{ApiKeyId, FileId, KeyId, Project, TemplateId};
+use crate::refusal::Refusal;
+use crate::request::Verb;
 
 /// A storage call: what it does and which API asked it (the answers differ).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

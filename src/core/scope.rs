@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::path::Dir;
-use crate::core::text::{FromText, text};
+use crate::path::Dir;
+use crate::text::{FromText, text};
 
 /// Most entries in one `dir_scope` list.
 pub const MAX_SCOPES: usize = 100;
@@ -30,7 +30,7 @@ impl DirScope {
             return Err(bad("may use * only as a final /*"));
         }
         let base = Dir::parse(base.to_string()).map_err(|r| match r {
-            crate::core::refusal::Refusal::RejectPath { reason } => bad(&reason),
+            crate::refusal::Refusal::RejectPath { reason } => bad(&reason),
             other => other.message(),
         })?;
         Ok(DirScope { base, recursive })
@@ -176,15 +176,14 @@ mod tests {
 
     #[test]
     fn list_names_the_entry() {
-        let e =
-            crate::core::body::typed::<Holder>(json!({"s": ["/ok", "bad"]}), "upload").unwrap_err();
+        let e = crate::body::typed::<Holder>(json!({"s": ["/ok", "bad"]}), "upload").unwrap_err();
         assert!(
             e.message()
                 .starts_with("upload.s[1]: \"bad\" is not an absolute normalised directory"),
             "{}",
             e.message()
         );
-        let e = crate::core::body::typed::<Holder>(json!({"s": []}), "").unwrap_err();
+        let e = crate::body::typed::<Holder>(json!({"s": []}), "").unwrap_err();
         assert_eq!(
             e.message(),
             "s: must not be empty; leave it out to allow every directory"

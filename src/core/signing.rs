@@ -146,7 +146,7 @@ mod tests {
         let key = SigningKey::new("k", &(0u8..32).collect::<Vec<_>>()).unwrap();
         let tag = key.tag(b"abc");
         assert_eq!(
-            crate::core::hex::lower(&tag),
+            crate::hex::lower(&tag),
             "f0133729c4163dede81e21cd47839256da58171238c8a0d874397c73b14e1e47"
         );
         assert!(key.verify(b"abc", &tag));

@@ -10,12 +10,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::core::body::{self, ALIASES, drop_nulls, merge_patch, split_off, typed};
-use crate::core::bounded::{PerMinute, Validity};
-use crate::core::id::TemplateId;
-use crate::core::policy::Policy;
-use crate::core::refusal::Refusal;
-use crate::core::time;
+use crate::body::{self, ALIASES, drop_nulls, merge_patch, split_off, typed};
+use crate::bounded::{PerMinute, Validity};
+use crate::id::TemplateId;
+use crate::policy::Policy;
+use crate::refusal::Refusal;
+use crate::time;
 
 /// Default key validity, in seconds (20 minutes).
 pub const DEFAULT_EXPIRATION: u64 = 1200;
@@ -354,8 +354,8 @@ pub fn canonical_names(patch: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::path::Dir;
-    use crate::core::permission::Permission;
+    use crate::path::Dir;
+    use crate::permission::Permission;
     use serde_json::json;
 
     fn doc_example() -> Value {
@@ -377,7 +377,7 @@ mod tests {
         Dir::parse(s.into()).unwrap()
     }
 
-    fn n(v: Option<crate::core::bounded::Lifetime>) -> Option<u64> {
+    fn n(v: Option<crate::bounded::Lifetime>) -> Option<u64> {
         v.map(|b| b.get())
     }
 

@@ -29,11 +29,11 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
 
-use crate::core::body::typed;
-use crate::core::file_record::Tags;
-use crate::core::hex;
-use crate::core::path::{Dir, FilePath};
-use crate::core::refusal::Refusal;
+use crate::body::typed;
+use crate::file_record::Tags;
+use crate::hex;
+use crate::path::{Dir, FilePath};
+use crate::refusal::Refusal;
 
 /// Most files in one request.
 pub const MAX_FILES: usize = 100;
@@ -395,7 +395,7 @@ where
             }
             description => {
                 let text = read_small(&mut field, &name).await?;
-                let value: Value = crate::core::body::parse(&text).map_err(|e| {
+                let value: Value = crate::body::parse(&text).map_err(|e| {
                     reject(format!("the part {name:?} is not JSON: {}", e.message()))
                 })?;
                 let bad = |why: String| reject(format!("the part {name:?} {why}"));
@@ -676,7 +676,7 @@ fn remote(e: UrlEntry, folder: &Dir) -> Result<Remote, Refusal> {
         None => {
             let path = rest.split(['?', '#']).next().unwrap_or_default();
             let last = path.rsplit('/').next().unwrap_or_default();
-            crate::core::path::percent_decode(last).unwrap_or_default()
+            crate::path::percent_decode(last).unwrap_or_default()
         }
     };
     Ok(Remote {

@@ -12,7 +12,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::core::refusal::Refusal;
+use crate::refusal::Refusal;
 
 /// Most redirects followed.
 pub const MAX_REDIRECTS: usize = 5;

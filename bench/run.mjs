@@ -703,21 +703,24 @@ function machine() {
   };
 }
 
+/** The micro-benchmarks reported, what each measures and its target (ns). */
+const MICRO = {
+  // The performance issue's target; the foundation issue's was 4 µs (said below the table).
+  verify_and_admit_upload: { what: 'key verification + policy evaluation (`check_key` then `admit`, an upload)', target: 2000, earlier: 4000 },
+  check_key_only: { what: 'its first half: `check_key`' },
+  admit_upload_only: { what: 'its second half: `admit`' },
+  parse_claims_json: { what: 'inside `check_key`: parsing the claims\' JSON (401 bytes)' },
+  sign_key: { what: 'key issuance (`key::sign`: claims to signed key)', target: 10000 },
+};
+
 function microResults() {
-  const ids = {
-    verify_and_admit_upload: { what: 'key verification + policy evaluation (`check_key` then `admit`, an upload)', target: 5000 },
-    check_key_only: { what: 'its first half: `check_key`' },
-    admit_upload_only: { what: 'its second half: `admit`' },
-    parse_claims_json: { what: 'inside `check_key`: parsing the claims\' JSON (401 bytes)' },
-    sign_key: { what: 'key issuance (`key::sign`: claims to signed key)', target: 10000 },
-  };
   const rows = [];
-  for (const [id, { what, target }] of Object.entries(ids)) {
+  for (const [id, { what, target, earlier }] of Object.entries(MICRO)) {
     const f = join(ROOT, 'target/criterion', id, 'new/estimates.json');
     if (!existsSync(f)) continue;
     const e = JSON.parse(readFileSync(f, 'utf8'));
     rows.push({
-      id, what, target,
+      id, what, target, earlier,
       median: e.median.point_estimate,
       mean: e.mean.point_estimate,
       lo: e.mean.confidence_interval.lower_bound,
@@ -972,13 +975,17 @@ function report(results, cold, m, micro, size, when = new Date().toISOString(), 
   lines.push('## Micro-benchmarks of the pure core (`cargo bench`)', '');
   if (micro.length) {
     lines.push('Native x86-64 (not wasm), criterion, `benches/core.rs`, built with the `bench` profile, which inherits');
-    lines.push('`[profile.release]` (opt-level "z", as the wasm). Time per call.', '');
+    lines.push('`[profile.release]`, as the wasm: opt-level "z", but "s" for the core crate and 3 for sha2 and base64.');
+    lines.push('Time per call.', '');
     lines.push('| benchmark | what | median | mean (95 % CI) | target | met |');
     lines.push('|---|---|---:|---:|---:|---|');
     for (const x of micro) {
       const target = x.target ? `≤ ${x.target / 1000} µs` : '';
       const met = x.target ? (x.median <= x.target ? 'yes' : '**no**') : '';
       lines.push(`| \`${x.id}\` | ${x.what} | ${us(x.median)} µs | ${us(x.mean)} µs (${us(x.lo)} to ${us(x.hi)}) | ${target} | ${met} |`);
+    }
+    for (const x of micro.filter((m) => m.earlier)) {
+      lines.push('', `\`${x.id}\` against the foundation issue's target of ${x.earlier / 1000} µs: ${x.median <= x.earlier ? 'met' : '**not met**'} (median ${us(x.median)} µs).`);
     }
   } else {
     lines.push('Not run (BENCH_SKIP_MICRO=1).');
@@ -1010,7 +1017,9 @@ async function main() {
     const saved = JSON.parse(readFileSync(RESULTS, 'utf8'));
     const list = scenarios({});
     for (const r of Object.values(saved.results)) r.s = { ...r.s, ...list.find((x) => x.id === r.s.id) };
-    write(report(saved.results, saved.cold, saved.machine, saved.micro, saved.size, saved.date, saved.settings));
+    // The texts and targets of the micro-benchmarks as they are now, their figures as measured.
+    const micro = saved.micro.map((x) => ({ ...x, ...MICRO[x.id] }));
+    write(report(saved.results, saved.cold, saved.machine, micro, saved.size, saved.date, saved.settings));
     return;
   }
   if (process.argv.includes('--cold')) {

@@ -24,7 +24,7 @@ use worker::{
 use crate::core::counter::{CounterState, forget_at, take_all};
 use crate::core::limiter::{Call, Counter, GiveBack, LimiterName, Peek, Peeked, Take, Taken};
 use crate::core::refusal::Refusal;
-use crate::shell::clock;
+use crate::shell::{clock, fetched};
 
 pub const BINDING: &str = "LIMITER";
 
@@ -50,14 +50,14 @@ async fn call<T: DeserializeOwned>(
         .with_body(Some(JsValue::from_str(&body)));
     let request =
         Request::new_with_init("https://limiter/call", &init).map_err(|e| down("request", e))?;
-    let mut answer = stub
+    let answer = stub
         .fetch_with_request(request)
         .await
         .map_err(|e| down("fetch", e))?;
     if answer.status_code() != 200 {
         return Err(down("status", answer.status_code()));
     }
-    let text = answer.text().await.map_err(|e| down("read", e))?;
+    let text = fetched::text(answer).await.map_err(|e| down("read", e))?;
     serde_json::from_slice(text.as_bytes()).map_err(|e| down("decode", e))
 }
 

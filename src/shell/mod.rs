@@ -10,6 +10,7 @@ mod auth;
 mod body;
 mod clock;
 mod cors;
+mod fetched;
 mod filerobot;
 mod files;
 mod gateway;

@@ -18,7 +18,7 @@ use crate::core::path::{Dir, FilePath};
 use crate::core::refusal::Refusal;
 use crate::core::scope::Scopes;
 use crate::shell::incoming::Incoming;
-use crate::shell::response;
+use crate::shell::{fetched, response};
 
 pub fn down(context: &str, e: impl std::fmt::Display) -> Refusal {
     console_error!("origin {context} failed: {e}");
@@ -118,13 +118,14 @@ pub async fn lookup(
         folder: None,
         to: None,
     };
-    let mut answer = send(None, origin, &verified, Outgoing::Empty).await?;
+    let answer = send(None, origin, &verified, Outgoing::Empty).await?;
     match answer.status_code() {
         404 => return Ok(None),
         200 => {}
         status => return Err(down("lookup", format!("it answered {status}"))),
     }
-    let body: Value = answer.json().await.map_err(|e| down("lookup", e))?;
+    let text = fetched::text(answer).await.map_err(|e| down("lookup", e))?;
+    let body: Value = serde_json::from_str(&text).map_err(|e| down("lookup", e))?;
     let file = &body["file"];
     let place = file["folder"]
         .as_str()
@@ -152,11 +153,14 @@ pub fn forget(project: &Project, id: &FileId) {
 /// A listing's answer with every file and folder outside `scopes` taken out,
 /// whatever the origin returned; `info.total_files_count` and `total` lose
 /// what was taken out of this page.
-pub async fn filtered_listing(mut answer: Response, scopes: &Scopes) -> Result<Response, Refusal> {
+pub async fn filtered_listing(answer: Response, scopes: &Scopes) -> Result<Response, Refusal> {
     if answer.status_code() != 200 {
         return Ok(response::rebuild(answer));
     }
-    let mut body: Value = answer.json().await.map_err(|e| down("listing", e))?;
+    let text = fetched::text(answer)
+        .await
+        .map_err(|e| down("listing", e))?;
+    let mut body: Value = serde_json::from_str(&text).map_err(|e| down("listing", e))?;
     let allowed = |folder: Option<&str>| {
         folder
             .and_then(|f| Dir::parse(f.to_string()).ok())

@@ -19,6 +19,12 @@ use crate::shell::incoming::Incoming;
 /// Largest JSON body accepted by the admin and key endpoints.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
 
+fn unreadable<E>(_: E) -> Refusal {
+    Refusal::RejectJson {
+        detail: "the body could not be read".into(),
+    }
+}
+
 /// Reads a JSON body of at most `limit` bytes, refusing larger ones before
 /// reading them whole, and duplicate keys.
 pub async fn read_json(req: &Incoming, limit: usize) -> Result<Value, Refusal> {
@@ -29,13 +35,18 @@ pub async fn read_json(req: &Incoming, limit: usize) -> Result<Value, Refusal> {
         return Err(Refusal::RejectBodySize { limit });
     }
     let mut bytes = Vec::new();
-    if declared != Some(0)
+    if declared.is_some_and(|n| n > 0) {
+        // Its length is declared and within the limit, and the platform
+        // holds a body to its Content-Length: read it in one call.
+        bytes = req.whole_body().await.map_err(unreadable)?;
+        if bytes.len() > limit {
+            return Err(Refusal::RejectBodySize { limit });
+        }
+    } else if declared.is_none()
         && let Some(mut stream) = req.stream()
     {
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|_| Refusal::RejectJson {
-                detail: "the body could not be read".into(),
-            })?;
+            let chunk = chunk.map_err(unreadable)?;
             if bytes.len() + chunk.len() > limit {
                 return Err(Refusal::RejectBodySize { limit });
             }

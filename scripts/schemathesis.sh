@@ -16,14 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 requirements=tests/schemathesis/requirements.txt
 venv="${ST_VENV:-scripts/.st-venv}"
-if ! cmp -s "$requirements" "$venv/.requirements.txt" 2>/dev/null; then
-  start=$SECONDS
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
-  cp "$requirements" "$venv/.requirements.txt"
-  echo "schemathesis: venv made in $((SECONDS - start)) s ($venv)" >&2
-fi
+bash scripts/venv.sh "$requirements" "$venv" schemathesis
 exec node tests/schemathesis/run.mjs "$venv/bin/schemathesis" \
   --phases examples,coverage,fuzzing,stateful \
   --checks all \

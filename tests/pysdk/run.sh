@@ -13,14 +13,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 venv="${PYSDK_VENV:-$here/.venv}"
-if ! cmp -s "$here/requirements.txt" "$venv/.requirements.txt" 2>/dev/null; then
-  start=$SECONDS
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
-  cp "$here/requirements.txt" "$venv/.requirements.txt"
-  echo "pysdk: venv made in $((SECONDS - start)) s ($venv)" >&2
-fi
+bash "$here/../../scripts/venv.sh" "$here/requirements.txt" "$venv" pysdk
 if [ -n "${BASE:-}" ]; then
   exec "$venv/bin/python" "$here/drive.py" "$@"
 fi

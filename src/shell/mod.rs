@@ -43,31 +43,52 @@ pub async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<Res
 async fn dispatch(req: &Incoming, env: &Env) -> std::result::Result<Response, Refusal> {
     match route(req.method(), req.path())? {
         Route::Preflight => cors::preflight(),
-        Route::OpenApi => assets::openapi(env).await,
-        Route::ListApiKeys => api_keys_api::list(req, env).await,
-        Route::CreateApiKey => api_keys_api::create(req, env).await,
-        Route::ReadApiKey { id } => api_keys_api::read(req, env, &id).await,
-        Route::PatchApiKey { id } => api_keys_api::patch(req, env, &id).await,
-        Route::DeleteApiKey { id } => api_keys_api::delete(req, env, &id).await,
+        Route::OpenApi => boxed(assets::openapi(env)).await,
+        Route::ListApiKeys => boxed(api_keys_api::list(req, env)).await,
+        Route::CreateApiKey => boxed(api_keys_api::create(req, env)).await,
+        Route::ReadApiKey { id } => boxed(api_keys_api::read(req, env, &id)).await,
+        Route::PatchApiKey { id } => boxed(api_keys_api::patch(req, env, &id)).await,
+        Route::DeleteApiKey { id } => boxed(api_keys_api::delete(req, env, &id)).await,
         Route::RevokeKey { project, key_id } => {
-            revocation::handle(req, env, &project, &key_id).await
+            boxed(revocation::handle(req, env, &project, &key_id)).await
         }
-        Route::Introspect { project } => issue::introspect(req, env, &project).await,
-        Route::Demo { .. } => assets::page(env).await,
+        Route::Introspect { project } => boxed(issue::introspect(req, env, &project)).await,
+        Route::Demo { .. } => boxed(assets::page(env)).await,
         Route::IssueKey { project, template } => {
-            issue::from_template(req, env, &project, &template).await
+            boxed(issue::from_template(req, env, &project, &template)).await
         }
-        Route::MintKey { project } => issue::from_body(req, env, &project).await,
-        Route::ListTemplates { project } => templates_api::list(req, env, &project).await,
-        Route::CreateTemplate { project } => templates_api::create(req, env, &project).await,
-        Route::ReadTemplate { project, id } => templates_api::read(req, env, &project, &id).await,
-        Route::PatchTemplate { project, id } => templates_api::patch(req, env, &project, &id).await,
+        Route::MintKey { project } => boxed(issue::from_body(req, env, &project)).await,
+        Route::ListTemplates { project } => boxed(templates_api::list(req, env, &project)).await,
+        Route::CreateTemplate { project } => boxed(templates_api::create(req, env, &project)).await,
+        Route::ReadTemplate { project, id } => {
+            boxed(templates_api::read(req, env, &project, &id)).await
+        }
+        Route::PatchTemplate { project, id } => {
+            boxed(templates_api::patch(req, env, &project, &id)).await
+        }
         Route::DeleteTemplate { project, id } => {
-            templates_api::delete(req, env, &project, &id).await
+            boxed(templates_api::delete(req, env, &project, &id)).await
         }
-        Route::Storage { project, call, at } => gateway::handle(req, env, &project, call, at).await,
-        Route::KeyInfo { project } => issue::key_info(req, env, &project).await,
-        Route::MetaFields { project } => issue::meta_fields(req, env, &project).await,
-        Route::PatchTemplates { project } => templates_api::patch_many(req, env, &project).await,
+        Route::Storage { project, call, at } => {
+            boxed(gateway::handle(req, env, &project, call, at)).await
+        }
+        Route::KeyInfo { project } => boxed(issue::key_info(req, env, &project)).await,
+        Route::MetaFields { project } => boxed(issue::meta_fields(req, env, &project)).await,
+        Route::PatchTemplates { project } => {
+            boxed(templates_api::patch_many(req, env, &project)).await
+        }
     }
+}
+
+/// A route's handler as a future of its own: its state machine gets its own
+/// poll function instead of being inlined into `dispatch`'s. workerd compiles
+/// a wasm function the first time it runs, and inlined, `dispatch` was one
+/// 39 KB function that an isolate's first request compiled whatever its
+/// route. Measured (`node bench/cold.mjs`, workerd's own trace spans, median
+/// of 25): the first request of a fresh isolate took 11.3 ms before, 7.2 ms
+/// after (the no-op's: 5.4 ms), for 2.6 KB more gzip and one allocation.
+fn boxed<'a, T>(
+    f: impl std::future::Future<Output = T> + 'a,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>> {
+    Box::pin(f)
 }

@@ -30,6 +30,7 @@ import { pathToFileURL } from 'node:url';
 import { SignJWT } from 'jose';
 import { Miniflare } from 'miniflare';
 import { call } from '../tests/e2e/harness.mjs';
+import { coldPhases, coldTable } from './cold.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const NOOP = join(ROOT, 'bench/noop');
@@ -48,6 +49,8 @@ const WARMUP = num('BENCH_WARMUP', 2);
 const CONNECTIONS = num('BENCH_CONNECTIONS', 2);
 const ROUNDS = num('BENCH_ROUNDS', 5);
 const COLD_STARTS = num('BENCH_COLD_STARTS', 5);
+// Cold starts in workerd itself (bench/cold.mjs): each takes about 0.1 s.
+const COLD_PHASE_ROUNDS = num('BENCH_COLD_PHASE_ROUNDS', 31);
 const OUT = process.env.BENCH_OUT || join(ROOT, 'BENCHMARKS.md');
 const QUIET_WAIT = process.env.BENCH_QUIET_WAIT === '0' ? 0 : num('BENCH_QUIET_WAIT', 30);
 
@@ -968,10 +971,20 @@ function report(results, cold, m, micro, size, when = new Date().toISOString(), 
   lines.push('bundle is the difference between the rows. "bytes" is the wasm\'s, or the JS bundle\'s.', '');
   lines.push('| worker | bytes | ready | first request | total | range of totals |');
   lines.push('|---|---:|---:|---:|---:|---|');
-  for (const c of cold) {
+  // Results saved before the workerd phases were measured hold only the Miniflare list.
+  const { miniflare, workerd } = Array.isArray(cold) ? { miniflare: cold } : cold;
+  for (const c of miniflare) {
     lines.push(`| ${c.label} | ${fmt(c.bytes ?? c.wasmBytes)} | ${c.ready.toFixed(0)} | ${c.first.toFixed(0)} | ${c.total.toFixed(0)} | ${c.min.toFixed(0)} to ${c.max.toFixed(0)} |`);
   }
   lines.push('');
+  if (workerd) {
+    lines.push(`The same in workerd itself, without Miniflare (\`node bench/cold.mjs\`: a fresh workerd process per start, its`);
+    lines.push(`own trace spans), median of ${workerd.rounds} rounds, in ms. "make worker" is loading the script: for a Rust worker,`);
+    lines.push('decoding and validating the whole wasm ("compile modules") and instantiating it; "first request" includes');
+    lines.push('compiling each wasm function the request runs; "worker total" is the two, the part of a cold start that');
+    lines.push('depends on the bundle; "process total" is from spawning workerd to the answer.', '');
+    lines.push(...coldTable(workerd.rows), '');
+  }
   lines.push('## Micro-benchmarks of the pure core (`cargo bench`)', '');
   if (micro.length) {
     lines.push('Native x86-64 (not wasm), criterion, `benches/core.rs`, built with the `bench` profile, which inherits');
@@ -1063,11 +1076,11 @@ async function main() {
   for (let i = 0; i < COLD_STARTS; i++) {
     for (const [kind] of kinds) coldRuns[kind].push(await coldStart(kind, '/'));
   }
-  const cold = [];
+  const coldMiniflare = [];
   for (const [kind, label, code] of kinds) {
     const runs = coldRuns[kind];
     const totals = runs.map((r) => r.total);
-    cold.push({
+    coldMiniflare.push({
       label,
       bytes: readFileSync(code).length,
       ready: median(runs.map((r) => r.ready)),
@@ -1078,6 +1091,8 @@ async function main() {
     });
     log(`  ${label}: ${median(totals).toFixed(0)} ms (statuses ${[...new Set(runs.map((r) => r.status))].join(', ')})`);
   }
+  log(`cold starts in workerd itself (${COLD_PHASE_ROUNDS} rounds)`);
+  const cold = { miniflare: coldMiniflare, workerd: { rounds: COLD_PHASE_ROUNDS, rows: await coldPhases([['no-op (a)', NOOP], ['sass-edge', ROOT]], COLD_PHASE_ROUNDS) } };
 
   const servers = {};
   try {

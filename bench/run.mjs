@@ -966,9 +966,11 @@ function report(results, cold, m, micro, size, when = new Date().toISOString(), 
   lines.push('## Cold start', '');
   lines.push(`Time from \`new Miniflare(…)\` to the first answered request (\`GET /\`: 200 from the no-ops, 404 from`);
   lines.push(`sass-edge and the peer), median of ${COLD_STARTS} fresh instances of each, alternating, in ms. "ready" is workerd`);
-  lines.push('started with the worker loaded (a wasm compiled); "first request" is the rest: instantiating the wasm');
-  lines.push('(for the Rust workers) and answering. On Cloudflare the process already runs, so what depends on the');
-  lines.push('bundle is the difference between the rows. "bytes" is the wasm\'s, or the JS bundle\'s.', '');
+  lines.push('started with the worker loaded (its modules compiled and evaluated: for a Rust worker, the wasm validated');
+  lines.push('and instantiated); "first request" is the rest: answering, which compiles each wasm function the request');
+  lines.push('runs. "bytes" is the wasm\'s, or the JS bundle\'s. Miniflare\'s own work is in every figure, and it grows');
+  lines.push('with the bundle (perf, 2026-11-23: a start of sass-edge costs Miniflare\'s node process and its workerd');
+  lines.push(`about 110 ms more CPU than the no-op's, against about 20 ms more in workerd alone)${Array.isArray(cold) ? '; `node bench/cold.mjs` leaves Miniflare out' : '; the workerd table below leaves Miniflare out'}.`, '');
   lines.push('| worker | bytes | ready | first request | total | range of totals |');
   lines.push('|---|---:|---:|---:|---:|---|');
   // Results saved before the workerd phases were measured hold only the Miniflare list.

@@ -18,7 +18,13 @@ use crate::refusal::Refusal;
 /// Parses a JSON document, refusing a key that appears twice in an object
 /// (serde_json's `Value` would keep the last one silently).
 pub fn parse(bytes: &[u8]) -> Result<Value, Refusal> {
-    serde_json::from_slice::<Strict>(bytes)
+    // Checked as UTF-8 once, then read as a `str`: every JSON text here is
+    // read as a `str` (serde_json's reader of bytes would check each string
+    // again, and its code would be in the wasm twice).
+    let text = std::str::from_utf8(bytes).map_err(|e| Refusal::RejectJson {
+        detail: format!("the body is not UTF-8 (at byte {})", e.valid_up_to()),
+    })?;
+    serde_json::from_str::<Strict>(text)
         .map(|s| s.0)
         .map_err(|e| Refusal::RejectJson {
             detail: e.to_string(),
@@ -305,6 +311,19 @@ mod tests {
         }
         assert_eq!(parse(b"{").unwrap_err().code(), "INVALID_JSON");
         assert_eq!(parse(b"").unwrap_err().code(), "INVALID_JSON");
+    }
+
+    #[test]
+    fn a_body_that_is_not_utf8_is_refused_where_it_stops_being_utf8() {
+        let e = parse(b"{\"a\":\"\xff\"}").unwrap_err();
+        assert_eq!(e.code(), "INVALID_JSON");
+        assert!(
+            e.message().contains("not UTF-8 (at byte 6)"),
+            "{}",
+            e.message()
+        );
+        // Escaped, the same character is text like any other.
+        assert_eq!(parse(br#"{"a":"\u00ff"}"#).unwrap(), json!({"a": "\u{ff}"}));
     }
 
     #[test]

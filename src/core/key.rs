@@ -251,7 +251,11 @@ pub fn verify(key: &str, keyring: &Keyring, now: u64) -> Result<Verified, Refusa
     }
     // Authentic from here on: a decoding failure is our own bug, still refused.
     let json = URL_SAFE_NO_PAD.decode(payload).map_err(|_| MALFORMED)?;
-    let claims: Claims = serde_json::from_slice(&json).map_err(|_| MALFORMED)?;
+    // UTF-8 checked once for the whole text, then read as a `str`: read from
+    // bytes, serde_json checks each string again (`from_utf8` and `as_str`
+    // were 9 % of `check_key_only` in a perf profile).
+    let text = std::str::from_utf8(&json).map_err(|_| MALFORMED)?;
+    let claims: Claims = serde_json::from_str(text).map_err(|_| MALFORMED)?;
     if claims.key_id.expires_at() != claims.expires_at {
         return Err(Refusal::RejectKey {
             reason: "the key's id does not carry its expiry (a key of an earlier version)",
@@ -302,12 +306,12 @@ mod tests {
         // Correctly signed, so only the claims' decoding can refuse them.
         let ring = Keyring::parse("k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
         let good = serde_json::to_string(&claims()).unwrap();
-        let sign_json = |json: &str| {
+        let sign_json = |json: &[u8]| {
             let signed = format!("{PREFIX}k1__{}", URL_SAFE_NO_PAD.encode(json));
             let tag = URL_SAFE_NO_PAD.encode(ring.signer().tag(signed.as_bytes()));
             format!("{signed}__{tag}")
         };
-        assert!(verify(&sign_json(&good), &ring, 1_795_323_661).is_ok());
+        assert!(verify(&sign_json(good.as_bytes()), &ring, 1_795_323_661).is_ok());
         let dupes = [
             good.replacen("{", r#"{"project":"other","#, 1),
             good.replacen(r#""upload":{"#, r#""upload":{"max":99,"#, 1),
@@ -320,11 +324,19 @@ mod tests {
         for json in dupes {
             assert_ne!(json, good);
             assert_eq!(
-                verify(&sign_json(&json), &ring, 1_795_323_661).unwrap_err(),
+                verify(&sign_json(json.as_bytes()), &ring, 1_795_323_661).unwrap_err(),
                 MALFORMED,
                 "{json}"
             );
         }
+        // Claims that are not UTF-8 (a string with a byte 0xFF), signed.
+        let mut bytes = good.into_bytes();
+        let at = bytes.iter().position(|&b| b == b'"').unwrap() + 1;
+        bytes[at] = 0xFF;
+        assert_eq!(
+            verify(&sign_json(&bytes), &ring, 1_795_323_661).unwrap_err(),
+            MALFORMED
+        );
     }
 
     #[test]

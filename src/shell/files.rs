@@ -148,7 +148,7 @@ impl Files {
             .text()
             .await
             .map_err(|e| down("read", e))?;
-        serde_json::from_slice(text.as_bytes())
+        serde_json::from_str(&text)
             .map(Some)
             .map_err(|e| down("index record", e))
     }
@@ -173,7 +173,7 @@ impl Files {
         let custom = object.custom_metadata().unwrap_or_default();
         if let Some(record) = custom
             .get("record")
-            .and_then(|r| serde_json::from_slice(r.as_bytes()).ok())
+            .and_then(|r| serde_json::from_str(r).ok())
         {
             return Ok(record);
         }
@@ -209,7 +209,7 @@ impl Files {
             sha1: String::new(),
             meta: custom
                 .get(LEGACY_META)
-                .and_then(|m| serde_json::from_slice(m.as_bytes()).ok())
+                .and_then(|m| serde_json::from_str(m).ok())
                 .unwrap_or_default(),
             tags: Default::default(),
             info: Map::new(),

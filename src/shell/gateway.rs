@@ -461,7 +461,7 @@ async fn perform(
             let meta = small
                 .meta
                 .as_ref()
-                .and_then(|m| serde_json::from_slice(m.as_str().as_bytes()).ok())
+                .and_then(|m| serde_json::from_str(m.as_str()).ok())
                 .unwrap_or_default();
             let changed = FileRecord {
                 meta,

@@ -58,7 +58,7 @@ async fn call<T: DeserializeOwned>(
         return Err(down("status", answer.status_code()));
     }
     let text = fetched::text(answer).await.map_err(|e| down("read", e))?;
-    serde_json::from_slice(text.as_bytes()).map_err(|e| down("decode", e))
+    serde_json::from_str(&text).map_err(|e| down("decode", e))
 }
 
 /// Asks the limiter object `name` to take one hit from every counter of
@@ -243,7 +243,7 @@ impl DurableObject for Limiter {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let text = req.text().await?;
-        match serde_json::from_slice::<Call>(text.as_bytes()) {
+        match serde_json::from_str::<Call>(&text) {
             Ok(Call::Take(take)) => answer(&self.take(take).await?),
             Ok(Call::GiveBack(give_back)) => answer(&self.give_back(give_back)?),
             Ok(Call::Peek(peek)) => answer(&self.peek(peek)?),

@@ -26,6 +26,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import protobuf from 'protobufjs/minimal.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const WORKERD = join(ROOT, 'node_modules/workerd/bin/workerd');
@@ -113,25 +114,16 @@ async function once(dir, crate, n) {
 
 // ------------------------------------------------ the trace (protobuf) reader
 
-function* fields(b) {
-  let i = 0;
-  const varint = () => {
-    let r = 0n;
-    let s = 0n;
-    for (;;) {
-      const c = b[i++];
-      r |= BigInt(c & 0x7f) << s;
-      s += 7n;
-      if (c < 0x80) return r;
-    }
-  };
-  while (i < b.length) {
-    const key = Number(varint());
-    const [f, t] = [key >> 3, key & 7];
-    if (t === 0) yield [f, varint()];
-    else if (t === 1) { yield [f, b.subarray(i, i + 8)]; i += 8; }
-    else if (t === 5) { yield [f, b.subarray(i, i + 4)]; i += 4; }
-    else if (t === 2) { const n = Number(varint()); yield [f, b.subarray(i, i + n)]; i += n; }
+/** The fields of one protobuf message as [number, value]: varints as BigInt, the rest as bytes. */
+function* fields(bytes) {
+  const r = protobuf.Reader.create(bytes);
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    const [f, t] = [tag >>> 3, tag & 7];
+    if (t === 0) yield [f, BigInt(r.uint64().toString())];
+    else if (t === 1) yield [f, r.fixed64()];
+    else if (t === 2) yield [f, r.bytes()];
+    else if (t === 5) yield [f, r.fixed32()];
     else throw new Error(`wire type ${t} in the trace`);
   }
 }
